@@ -1,0 +1,3 @@
+from omium.cli.main import main
+
+main()

@@ -1,0 +1,116 @@
+"""The ``omium`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from omium import __version__
+from omium.config import Settings, load_settings
+from omium.errors import ConfigurationError
+
+app = typer.Typer(
+    name="omium",
+    help="Omium: durable, self-healing runs of multi-agent LLM workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.value.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print Omium's version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def server(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the REST API.")] = None,
+) -> None:
+    """Run Omium: upgrade the database, then serve the REST API (health at /health)."""
+    import uvicorn
+
+    from omium.api.app import create_app
+    from omium.bootstrap import build_runtime
+
+    settings = _settings()
+    _setup_logging(settings)
+    runtime = build_runtime(settings)
+    bind_host = host or settings.api_host
+    bind_port = settings.api_port if port is None else port
+    err.print(
+        f"Omium {__version__} on http://{bind_host}:{bind_port} "
+        f"(database: {runtime.db.engine.url.render_as_string(hide_password=True)})"
+    )
+    try:
+        uvicorn.run(
+            create_app(runtime),
+            host=bind_host,
+            port=bind_port,
+            log_level=settings.log_level.value,
+        )
+    finally:
+        runtime.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Bring the database schema to the newest revision (or to REVISION)."""
+    from omium.store.db import Database
+    from omium.store.migrate import current_revision, upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    try:
+        upgrade(db.engine, revision)
+        typer.echo(f"database at revision {current_revision(db.engine)}")
+    finally:
+        db.dispose()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision."""
+    from omium.store.db import Database
+    from omium.store.migrate import current_revision
+
+    db = Database(_settings().database_url)
+    try:
+        typer.echo(current_revision(db.engine) or "none")
+    finally:
+        db.dispose()
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigurationError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        sys.exit(2)

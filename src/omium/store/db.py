@@ -1,0 +1,94 @@
+"""The metadata database: one SQLAlchemy engine per process, set up for its dialect."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
+    # WAL lets readers run beside the one writer; synchronous=FULL makes every commit durable
+    # across a power loss (NORMAL would only survive a process crash); foreign keys are off in
+    # SQLite unless asked for; busy_timeout waits for the writer lock instead of failing.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # pysqlite's own transaction handling is turned off (isolation_level=None) and BEGIN is
+    # emitted here. A deferred BEGIN lets two writers both read, then one fails to upgrade
+    # its lock ("database is locked") without waiting; BEGIN IMMEDIATE takes the write lock
+    # up front, so concurrent writers queue on busy_timeout instead. Read-only units of work
+    # ask for DEFERRED and run beside the writer (WAL).
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _sqlite_end_failed_commit(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
+    # A COMMIT that fails on a deferred foreign key leaves SQLite's transaction open, while
+    # SQLAlchemy counts it as ended and skips the rollback on return to the pool.
+    if dbapi_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
+def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+    """An engine for ``url`` (already normalized by the settings), tuned for its dialect."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "checkin", _sqlite_end_failed_commit)
+        return engine
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+
+
+class Database:
+    """The engine and session factory of one process. Services open units of work from it."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = create_db_engine(url, echo=echo)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_session_factory = sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self, *, read_only: bool = False) -> Session:
+        """A new session; ``read_only`` sessions do not take SQLite's write lock."""
+        return (self.read_session_factory if read_only else self.session_factory)()
+
+    def ping(self) -> None:
+        """Run one trivial query; raises when the database cannot answer."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,36 @@
+"""SQLAlchemy models of every table: LLD §1.1, the §1.2 collections, and Omium's additions."""
+
+from omium.store.models.audit import AuditLog
+from omium.store.models.base import Base
+from omium.store.models.checkpoints import Checkpoint, Rollback
+from omium.store.models.consensus import ConsensusAck, ConsensusLog
+from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
+from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
+from omium.store.models.recovery import ExecutionPolicy, Failure, RecoveryAction
+from omium.store.models.tenancy import ApiKey, Role, Tenant, User, UserRole
+from omium.store.models.workflows import Agent, Execution, Workflow
+
+__all__ = [
+    "Agent",
+    "AgentConfig",
+    "AgentMetrics",
+    "ApiKey",
+    "AuditLog",
+    "Base",
+    "Checkpoint",
+    "ConsensusAck",
+    "ConsensusLog",
+    "Execution",
+    "ExecutionMetrics",
+    "ExecutionPolicy",
+    "ExecutionTrace",
+    "Failure",
+    "RecoveryAction",
+    "Role",
+    "Rollback",
+    "Tenant",
+    "User",
+    "UserRole",
+    "Workflow",
+    "WorkflowDefinition",
+]
