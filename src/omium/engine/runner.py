@@ -270,7 +270,16 @@ class Runner:
                     completed.append(outcome)
                 elif self._on_failure(outcome) == "terminal":
                     return RunResult(self._terminal, self.execution_id)
-            if completed:
+            if completed and self._needs_handoff(completed):
+                # The handoff sits between the step's committed checkpoints and its
+                # successors' start: complete first, hand off, then start the successors.
+                status = self._boundary(completed, [])
+                if status == "terminal":
+                    break
+                if await self._handoffs(completed) == "terminal":
+                    return RunResult(self._terminal, self.execution_id)
+                status = self._boundary([], None)
+            elif completed:
                 status = self._boundary(completed, None)
         if status == "terminal":
             return RunResult(self._terminal, self.execution_id)
@@ -278,6 +287,36 @@ class Runner:
         self._let_go(status)
         paused = status == ExecutionStatus.PAUSED
         return RunResult("paused" if paused else "released", self.execution_id)
+
+    def _needs_handoff(self, completed: list[StepOutcome]) -> bool:
+        return self.deps.handoff is not None and any(
+            self.steps[o.step].spec.consensus_required for o in completed
+        )
+
+    async def _handoffs(self, completed: list[StepOutcome]) -> str:
+        """Run the handoff hook of every completed ``consensus_required`` step."""
+        hook = self.deps.handoff
+        assert hook is not None
+        for outcome in completed:
+            st = self.steps[outcome.step]
+            if not st.spec.consensus_required:
+                continue
+            successors = [s for s in self.definition.flow if st.spec.step in s.depends_on]
+            ctx = HandoffContext(
+                self.deps.db,
+                self.tenant_id,
+                self.execution_id,
+                st.spec,
+                successors,
+                dict(self.state),
+                self.definition,
+            )
+            failure = await asyncio.to_thread(hook, ctx)
+            if failure is not None:
+                self.interrupt()
+                self._terminal = rec.handoff_failed(self, st, failure)
+                return "terminal"
+        return "ok"
 
     def _spawn(self, st: _Step, delay: float = 0.0) -> None:
         async def go() -> StepOutcome:
