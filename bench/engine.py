@@ -266,19 +266,19 @@ def takeover(pg_url: str, tmp: Path, lease: float) -> dict[str, float]:
     }
 
     def spawn(name: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "omium", "worker", "--worker-id", name],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with (tmp / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "omium", "worker", "--worker-id", name],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
 
-    def wait_ready(p: subprocess.Popen[bytes]) -> None:
+    def wait_ready(name: str) -> None:
         # The worker prints its banner right before it starts claiming.
-        assert p.stderr is not None
-        while b"Omium worker" not in p.stderr.readline():
-            pass
+        while b"Omium worker" not in (tmp / f"{name}.log").read_bytes():
+            time.sleep(0.05)
 
     def running_by(execution_id: uuid.UUID, worker: str) -> bool:
         with UnitOfWork(runtime.db, read_only=True) as uow:
@@ -292,26 +292,36 @@ def takeover(pg_url: str, tmp: Path, lease: float) -> dict[str, float]:
                 )
             )
 
+    def owner(execution_id: uuid.UUID) -> str | None:
+        with UnitOfWork(runtime.db, read_only=True) as uow:
+            found = uow.session.scalar(
+                text("SELECT lease_owner FROM executions WHERE id = :e"), {"e": execution_id}
+            )
+            return str(found) if found else None
+
     results: dict[str, float] = {}
-    a = spawn("bench-A")
+    procs = {"bench-A": spawn("bench-A"), "bench-B": spawn("bench-B")}
+    for name in procs:
+        wait_ready(name)
     ex = executions.start(tenant_id, ExecutionCreate(workflow_id=wf.id, input_params={}))
-    while not running_by(ex.id, "bench-A"):
+    victim = None
+    while victim is None or not running_by(ex.id, victim):
+        victim = owner(ex.id)
         time.sleep(0.01)
-    b = spawn("bench-B")
-    wait_ready(b)
-    time.sleep(1.0)  # B is polling; A is in the middle of a step
-    a.send_signal(signal.SIGKILL)
+    survivor = next(n for n in procs if n != victim)
+    time.sleep(1.0)  # the victim is in the middle of a step
+    procs[victim].send_signal(signal.SIGKILL)
     killed = time.perf_counter()
-    a.wait()
-    while not running_by(ex.id, "bench-B"):
+    procs[victim].wait()
+    while not running_by(ex.id, survivor):
         time.sleep(0.005)
     results["kill_to_running_elsewhere_s"] = time.perf_counter() - killed
     while executions.get(tenant_id, ex.id).status != "completed":
         time.sleep(0.02)
     results["kill_to_done_s"] = time.perf_counter() - killed
     results["lease_s"] = lease
-    b.send_signal(signal.SIGTERM)
-    b.wait(30)
+    procs[survivor].send_signal(signal.SIGTERM)
+    procs[survivor].wait(30)
     engine.close()
     runtime.close()
     return results
