@@ -245,3 +245,25 @@ def test_new_version_does_not_change_running_executions(env: Env) -> None:
     b = env.executions.get(env.tenant_id, new.id)
     assert (a.workflow_version, len(a.agents), a.status) == (1, 2, "completed")
     assert (b.workflow_version, len(b.agents), b.status) == (2, 4, "completed")
+
+
+def test_graceful_shutdown_finishes_the_step_and_hands_the_execution_back(env: Env) -> None:
+    ex = env.start(env.workflow(three_steps()))
+    started = wait_for(env, "step_started", step=1)
+    released = wait_for(env, "execution_released")
+    worker = env.engine.worker(poll_seconds=0.05, grace_seconds=30)
+    thread = threading.Thread(target=lambda: asyncio.run(worker.run()), daemon=True)
+    thread.start()
+    assert started.wait(30)
+    worker.request_stop()
+    agents.gate.set()  # the in-flight step finishes within the grace period
+    assert released.wait(30)
+    thread.join(30)
+    assert not thread.is_alive()
+    got = env.executions.get(env.tenant_id, ex.id)
+    assert got.status == "running"  # handed back, not paused: any worker may claim it
+    assert [a.status for a in got.agents] == ["completed", "pending", "pending"]
+    env.drain()
+    done = env.executions.get(env.tenant_id, ex.id)
+    assert done.status == "completed"
+    assert [c for c in agents.calls if c[0] == "blocker"] == [("blocker", 1)]
