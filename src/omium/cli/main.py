@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Manage the keys access tokens are signed with.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
 
@@ -106,6 +108,21 @@ def db_current() -> None:
         typer.echo(current_revision(db.engine) or "none")
     finally:
         db.dispose()
+
+
+@keys_app.command("rotate-signing")
+def keys_rotate_signing() -> None:
+    """Make a new RS256 signing key the active one; tokens signed by the old key stay valid
+    until they expire (the old key stays in /.well-known/jwks.json until then)."""
+    from omium.bootstrap import build_runtime
+    from omium.services.auth.keys import rotate_signing_key
+
+    runtime = build_runtime(_settings())
+    try:
+        kid = rotate_signing_key(runtime.db)
+        typer.echo(f"new signing key {kid}")
+    finally:
+        runtime.close()
 
 
 def main() -> None:
