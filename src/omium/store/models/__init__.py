@@ -3,9 +3,10 @@
 from omium.store.models.audit import AuditLog
 from omium.store.models.auth import LoginAttempt, RefreshToken, ServerSecret, SigningKey
 from omium.store.models.base import Base
-from omium.store.models.checkpoints import Checkpoint, Rollback
+from omium.store.models.checkpoints import Checkpoint, CheckpointBlob, Rollback
 from omium.store.models.consensus import ConsensusAck, ConsensusLog
 from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
+from omium.store.models.engine import ExecutionEvent, StepAttempt
 from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
 from omium.store.models.recovery import ExecutionPolicy, Failure, RecoveryAction
 from omium.store.models.tenancy import ApiKey, Role, Tenant, User, UserRole
@@ -19,9 +20,11 @@ __all__ = [
     "AuditLog",
     "Base",
     "Checkpoint",
+    "CheckpointBlob",
     "ConsensusAck",
     "ConsensusLog",
     "Execution",
+    "ExecutionEvent",
     "ExecutionMetrics",
     "ExecutionPolicy",
     "ExecutionTrace",
@@ -33,6 +36,7 @@ __all__ = [
     "Rollback",
     "ServerSecret",
     "SigningKey",
+    "StepAttempt",
     "Tenant",
     "User",
     "UserRole",

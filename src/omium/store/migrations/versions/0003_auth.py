@@ -1,7 +1,7 @@
 """Auth: signing keys, refresh tokens, login attempts, server secrets.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from omium.store.types import UTCDateTime, gen_uuid, utcnow
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
