@@ -44,3 +44,15 @@ def test_the_first_start_generates_exactly_one_key(api: Api, n: int) -> None:
     keys = api.client().get("/.well-known/jwks.json").json()["keys"]
     assert len(keys) == n
     assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256"
+
+
+def test_a_key_reload_during_a_login_does_not_block_the_writer(api: Api) -> None:
+    # Reloads happen inside the login's write transaction; on SQLite (one writer) a reload
+    # that took the write lock would wait for itself.
+    account = api.register()
+    api.kit.keys._refresh_seconds = 0.0
+    for _ in range(3):
+        response = api.client().post(
+            "/auth/login", json={"email": account.email, "password": "Correct-horse-42"}
+        )
+        assert response.status_code == 200

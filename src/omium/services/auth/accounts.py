@@ -105,6 +105,8 @@ def register(kit: AuthKit, ctx: RequestContext, body: RegisterRequest) -> Regist
     """Create a tenant, its system roles and its owner; log the owner in."""
     check_password_policy(body.password, email=body.email)
     hashed = hash_password(body.password)
+    # Keys are loaded (or created) before the write transaction: SQLite has one writer.
+    kit.keys.active()
     with UnitOfWork(kit.db) as uow:
         if uow.session.scalar(select(User.id).where(User.email == body.email)) is not None:
             raise ConflictError(
@@ -205,6 +207,7 @@ def login(kit: AuthKit, ctx: RequestContext, body: LoginRequest) -> LoginRespons
         if body.mfa_code is not None:
             _record_attempt(kit, body.email, ctx.ip_address, succeeded=False)
         raise AuthError(mfa_problem, details={"mfa_required": True})
+    kit.keys.active()
     with UnitOfWork(kit.db) as uow:
         user = uow.session.get(User, user_id)
         if user is None:  # deleted between the two units of work
@@ -248,6 +251,7 @@ def refresh(kit: AuthKit, ctx: RequestContext, token: str) -> RefreshResponse:
     """
     invalid = AuthError("Invalid refresh token", code=ErrorCode.AUTH_INVALID_CREDENTIALS)
     now = utcnow()
+    kit.keys.active()
     with UnitOfWork(kit.db) as uow:
         row = uow.session.scalar(
             select(RefreshToken).where(RefreshToken.token_hash == hash_token(token))

@@ -99,16 +99,15 @@ class SigningKeys:
         self._loaded_at = 0.0
 
     def load(self) -> None:
-        """Read the keys from the database (creating the first one when there is none)."""
-        ensure_signing_key(self._db)
-        cutoff = utcnow() - timedelta(seconds=self._ttl + 60)
-        with self._db.session(read_only=True) as session:
-            rows = session.scalars(
-                select(SigningKey)
-                .where((SigningKey.active.is_(True)) | (SigningKey.retired_at > cutoff))
-                # Two processes starting at once may both create a key: the newest signs.
-                .order_by(SigningKey.created_at, SigningKey.kid)
-            ).all()
+        """Read the keys from the database (creating the first one when there is none).
+
+        Reading takes no write lock: a reload may happen inside a caller's write transaction
+        (SQLite has one writer), so the key is only created when none is active.
+        """
+        rows = self._read()
+        if not any(row.active for row in rows):
+            ensure_signing_key(self._db)
+            rows = self._read()
         keys: dict[str, LoadedKey] = {}
         active: LoadedKey | None = None
         for row in rows:
@@ -129,6 +128,18 @@ class SigningKeys:
             self._keys = keys
             self._active = active
             self._loaded_at = time.monotonic()
+
+    def _read(self) -> list[SigningKey]:
+        cutoff = utcnow() - timedelta(seconds=self._ttl + 60)
+        with self._db.session(read_only=True) as session:
+            return list(
+                session.scalars(
+                    select(SigningKey)
+                    .where((SigningKey.active.is_(True)) | (SigningKey.retired_at > cutoff))
+                    # Two processes starting at once may both create a key: the newest signs.
+                    .order_by(SigningKey.created_at, SigningKey.kid)
+                ).all()
+            )
 
     def _maybe_reload(self) -> None:
         if time.monotonic() - self._loaded_at > self._refresh_seconds or self._active is None:

@@ -17,10 +17,11 @@ FERNET_SECRET = "fernet_key"
 
 def get_or_create_secret(db: Database, name: str, make: str) -> str:
     """The secret ``name``, stored on first use with the value ``make``; first writer wins."""
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         row = session.get(ServerSecret, name)
         if row is not None:
             return row.value
+    with db.session() as session:
         session.add(ServerSecret(name=name, value=make))
         try:
             session.commit()
