@@ -3,7 +3,12 @@
 from omium.store.models.audit import AuditLog
 from omium.store.models.base import Base
 from omium.store.models.checkpoints import Checkpoint, Rollback
-from omium.store.models.consensus import ConsensusAck, ConsensusLog
+from omium.store.models.consensus import (
+    ConsensusAck,
+    ConsensusLog,
+    ConsensusReceiver,
+    ConsensusTerm,
+)
 from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
 from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
 from omium.store.models.recovery import ExecutionPolicy, Failure, RecoveryAction
@@ -20,6 +25,8 @@ __all__ = [
     "Checkpoint",
     "ConsensusAck",
     "ConsensusLog",
+    "ConsensusReceiver",
+    "ConsensusTerm",
     "Execution",
     "ExecutionMetrics",
     "ExecutionPolicy",
