@@ -2,7 +2,7 @@
 
 from omium.store.models.audit import AuditLog
 from omium.store.models.base import Base
-from omium.store.models.checkpoints import Checkpoint, Rollback
+from omium.store.models.checkpoints import Checkpoint, CheckpointBlob, Rollback
 from omium.store.models.consensus import (
     ConsensusAck,
     ConsensusLog,
@@ -10,6 +10,7 @@ from omium.store.models.consensus import (
     ConsensusTerm,
 )
 from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
+from omium.store.models.engine import ExecutionEvent, StepAttempt
 from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
 from omium.store.models.recovery import ExecutionPolicy, Failure, RecoveryAction
 from omium.store.models.tenancy import ApiKey, Role, Tenant, User, UserRole
@@ -23,11 +24,13 @@ __all__ = [
     "AuditLog",
     "Base",
     "Checkpoint",
+    "CheckpointBlob",
     "ConsensusAck",
     "ConsensusLog",
     "ConsensusReceiver",
     "ConsensusTerm",
     "Execution",
+    "ExecutionEvent",
     "ExecutionMetrics",
     "ExecutionPolicy",
     "ExecutionTrace",
@@ -35,6 +38,7 @@ __all__ = [
     "RecoveryAction",
     "Role",
     "Rollback",
+    "StepAttempt",
     "Tenant",
     "User",
     "UserRole",
