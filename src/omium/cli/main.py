@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+import uuid
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +13,9 @@ from rich.console import Console
 from omium import __version__
 from omium.config import Settings, load_settings
 from omium.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from omium.store.db import Database
 
 app = typer.Typer(
     name="omium",
@@ -21,6 +25,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+checkpoints_app = typer.Typer(help="Maintain checkpoints.", no_args_is_help=True)
+app.add_typer(checkpoints_app, name="checkpoints")
 
 err = Console(stderr=True)
 
@@ -106,6 +112,67 @@ def db_current() -> None:
         typer.echo(current_revision(db.engine) or "none")
     finally:
         db.dispose()
+
+
+@checkpoints_app.command("prune")
+def checkpoints_prune(
+    tenant: Annotated[
+        str | None, typer.Option(help="Only this tenant (its id or slug); default: all.")
+    ] = None,
+    no_orphans: Annotated[
+        bool, typer.Option("--no-orphans", help="Skip the blob-store scan for orphan objects.")
+    ] = False,
+    grace_minutes: Annotated[
+        int, typer.Option(min=0, help="Never collect parts or objects younger than this.")
+    ] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Delete expired checkpoints, then the parts and blobs nothing references any more."""
+    import json
+    from datetime import timedelta
+
+    from omium.bootstrap import build_runtime
+    from omium.services.checkpoint_sweep import CheckpointSweeper
+    from omium.store.blobs import open_blob_store
+
+    settings = _settings()
+    _setup_logging(settings)
+    runtime = build_runtime(settings)
+    blobs = open_blob_store(settings)
+    try:
+        tenant_id = _resolve_tenant(runtime.db, tenant) if tenant else None
+        sweeper = CheckpointSweeper(runtime.db, blobs, grace=timedelta(minutes=grace_minutes))
+        report = sweeper.run(tenant_id=tenant_id, orphans=not no_orphans)
+    finally:
+        blobs.close()
+        runtime.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), sort_keys=True))
+        return
+    for field, value in report.to_dict().items():
+        typer.echo(f"{field.replace('_', ' ')}: {value}")
+
+
+def _resolve_tenant(db: Database, tenant: str) -> uuid.UUID:
+    from sqlalchemy import or_, select
+
+    from omium.store.models import Tenant
+
+    try:
+        as_id: uuid.UUID | None = uuid.UUID(tenant)
+    except ValueError:
+        as_id = None
+    with db.session(read_only=True) as session:
+        condition = (
+            Tenant.slug == tenant
+            if as_id is None
+            else or_(Tenant.id == as_id, Tenant.slug == tenant)
+        )
+        found = session.scalar(select(Tenant.id).where(condition))
+    if found is None:
+        err.print(f"[red]error:[/red] no tenant with id or slug {tenant!r}")
+        raise typer.Exit(2)
+    return found
 
 
 def main() -> None:
