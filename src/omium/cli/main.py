@@ -27,6 +27,8 @@ db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_hel
 app.add_typer(db_app, name="db")
 checkpoints_app = typer.Typer(help="Maintain checkpoints.", no_args_is_help=True)
 app.add_typer(checkpoints_app, name="checkpoints")
+keys_app = typer.Typer(help="Manage the keys access tokens are signed with.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
 
@@ -173,6 +175,21 @@ def _resolve_tenant(db: Database, tenant: str) -> uuid.UUID:
         err.print(f"[red]error:[/red] no tenant with id or slug {tenant!r}")
         raise typer.Exit(2)
     return found
+
+
+@keys_app.command("rotate-signing")
+def keys_rotate_signing() -> None:
+    """Make a new RS256 signing key the active one; tokens signed by the old key stay valid
+    until they expire (the old key stays in /.well-known/jwks.json until then)."""
+    from omium.bootstrap import build_runtime
+    from omium.services.auth.keys import rotate_signing_key
+
+    runtime = build_runtime(_settings())
+    try:
+        kid = rotate_signing_key(runtime.db)
+        typer.echo(f"new signing key {kid}")
+    finally:
+        runtime.close()
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ agents a log entry was broadcast to); ``consensus_logs`` gains ``rejections`` an
 ``expires_at``.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 from omium.store.types import UTCDateTime, utcnow
 
 revision: str = "0005"
-down_revision: str | None = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
