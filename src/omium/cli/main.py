@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
+import threading
 import uuid
 from typing import TYPE_CHECKING, Annotated
 
@@ -64,10 +67,17 @@ def server(
 
     from omium.api.app import create_app
     from omium.bootstrap import build_runtime
+    from omium.engine import build_engine
 
     settings = _settings()
     _setup_logging(settings)
     runtime = build_runtime(settings)
+    engine = build_engine(settings, runtime.db)
+    worker = engine.worker()
+    worker_thread = threading.Thread(
+        target=lambda: asyncio.run(worker.run()), name="omium-worker", daemon=True
+    )
+    worker_thread.start()
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
     err.print(
@@ -82,6 +92,45 @@ def server(
             log_level=settings.log_level.value,
         )
     finally:
+        worker.request_stop()
+        worker_thread.join(settings.worker_shutdown_grace_seconds + 5)
+        engine.close()
+        runtime.close()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Executions run at the same time (default: config).")
+    ] = None,
+    worker_id: Annotated[str | None, typer.Option(help="Name of this worker in leases.")] = None,
+) -> None:
+    """Run a worker: claim pending executions and run them until SIGTERM/SIGINT."""
+    from omium.bootstrap import build_runtime
+    from omium.engine import build_engine
+
+    settings = _settings()
+    _setup_logging(settings)
+    runtime = build_runtime(settings)
+    engine = build_engine(settings, runtime.db)
+    overrides: dict[str, object] = {}
+    if concurrency is not None:
+        overrides["concurrency"] = concurrency
+    if worker_id is not None:
+        overrides["worker_id"] = worker_id
+    the_worker = engine.worker(**overrides)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, the_worker.request_stop)
+        await the_worker.run()
+
+    err.print(f"Omium worker {the_worker.worker_id} (concurrency {the_worker.concurrency})")
+    try:
+        asyncio.run(main())
+    finally:
+        engine.close()
         runtime.close()
 
 

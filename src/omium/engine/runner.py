@@ -440,7 +440,7 @@ class Runner:
             status = journal.fence(s, self.execution_id, self.worker_id, self._lease_until())
             if first:
                 if self.stale_attempts:
-                    journal.interrupt_attempts(s, self.execution_id)
+                    journal.interrupt_attempts(s, self.execution_id, at=now)
                 journal.insert_agents(s, self._new_agents)
                 self._new_agents = []
                 if self.first_run:
