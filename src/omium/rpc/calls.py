@@ -35,6 +35,9 @@ class Principal(Protocol):
     @property
     def tenant_id(self) -> uuid.UUID: ...
 
+    @property
+    def user_id(self) -> uuid.UUID | None: ...
+
     def require(self, permission: str) -> None:
         """Raise PermissionDeniedError unless the principal holds ``permission``."""
 

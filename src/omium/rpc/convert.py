@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -21,10 +22,10 @@ def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
 
 
 def struct(value: dict[str, Any] | None) -> struct_pb2.Struct:
-    """A Struct of a JSON object (None = empty)."""
+    """A Struct of a JSON object (None = empty); ids, times and the like become strings."""
     message = struct_pb2.Struct()
     if value:
-        message.update(value)
+        message.update(json.loads(json.dumps(value, default=str)))
     return message
 
 
