@@ -30,6 +30,8 @@ db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_hel
 app.add_typer(db_app, name="db")
 checkpoints_app = typer.Typer(help="Maintain checkpoints.", no_args_is_help=True)
 app.add_typer(checkpoints_app, name="checkpoints")
+keys_app = typer.Typer(help="Manage the keys access tokens are signed with.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 err = Console(stderr=True)
 
@@ -59,13 +61,19 @@ def version() -> None:
 def server(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port of the REST API.")] = None,
+    grpc_port: Annotated[
+        int | None, typer.Option(help="Port of the gRPC server (default: config).")
+    ] = None,
 ) -> None:
-    """Run Omium: upgrade the database, then serve the REST API (health at /health)."""
+    """Run Omium: upgrade the database, then serve the REST API (health at /health), the gRPC
+    API and a worker, in one process."""
     import uvicorn
 
     from omium.api.app import create_app
     from omium.bootstrap import build_runtime
     from omium.engine import build_engine
+    from omium.rpc.server import BackgroundGrpc, GrpcServer, build_services
+    from omium.services.auth import AuthKit
 
     settings = _settings()
     _setup_logging(settings)
@@ -78,8 +86,17 @@ def server(
     worker_thread.start()
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
+    kit = AuthKit(runtime.db, settings)
+    kit.start()
+    services = build_services(runtime.db, kit.authenticator, engine)
+    rpc = BackgroundGrpc(
+        lambda: GrpcServer(
+            services, host=bind_host, port=settings.grpc_port if grpc_port is None else grpc_port
+        )
+    )
+    rpc_port = rpc.start()
     err.print(
-        f"Omium {__version__} on http://{bind_host}:{bind_port} "
+        f"Omium {__version__} on http://{bind_host}:{bind_port}, gRPC on {bind_host}:{rpc_port} "
         f"(database: {runtime.db.engine.url.render_as_string(hide_password=True)})"
     )
     try:
@@ -90,8 +107,37 @@ def server(
             log_level=settings.log_level.value,
         )
     finally:
+        rpc.stop()
         worker.request_stop()
         worker_thread.join(settings.worker_shutdown_grace_seconds + 5)
+        engine.close()
+        runtime.close()
+
+
+@app.command("grpc")
+def grpc_server(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the gRPC server.")] = None,
+) -> None:
+    """Serve the gRPC API alone (LLD §3 services, health, reflection) until SIGTERM/SIGINT."""
+    from omium.bootstrap import build_runtime
+    from omium.engine import build_engine
+    from omium.rpc.server import GrpcServer, build_services, serve_forever
+    from omium.services.auth import AuthKit
+
+    settings = _settings()
+    _setup_logging(settings)
+    runtime = build_runtime(settings)
+    engine = build_engine(settings, runtime.db)
+    kit = AuthKit(runtime.db, settings)
+    kit.start()
+    services = build_services(runtime.db, kit.authenticator, engine)
+    bind_host = host or settings.api_host
+    bind_port = settings.grpc_port if port is None else port
+    err.print(f"Omium {__version__} gRPC on {bind_host}:{bind_port}")
+    try:
+        asyncio.run(serve_forever(lambda: GrpcServer(services, host=bind_host, port=bind_port)))
+    finally:
         engine.close()
         runtime.close()
 
@@ -222,6 +268,21 @@ def _resolve_tenant(db: Database, tenant: str) -> uuid.UUID:
         err.print(f"[red]error:[/red] no tenant with id or slug {tenant!r}")
         raise typer.Exit(2)
     return found
+
+
+@keys_app.command("rotate-signing")
+def keys_rotate_signing() -> None:
+    """Make a new RS256 signing key the active one; tokens signed by the old key stay valid
+    until they expire (the old key stays in /.well-known/jwks.json until then)."""
+    from omium.bootstrap import build_runtime
+    from omium.services.auth.keys import rotate_signing_key
+
+    runtime = build_runtime(_settings())
+    try:
+        kid = rotate_signing_key(runtime.db)
+        typer.echo(f"new signing key {kid}")
+    finally:
+        runtime.close()
 
 
 def main() -> None:
