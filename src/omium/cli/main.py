@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from omium import __version__
+from omium.cli import analytics, auth, checkpoints, executions, failures, keys, workflows
 from omium.config import Settings, load_settings
 from omium.errors import ConfigurationError
 
@@ -21,6 +22,16 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+# Commands that talk to a server (see omium.cli._remote), one module per group.
+app.command(rich_help_panel="Server")(auth.login)
+app.command(rich_help_panel="Server")(auth.logout)
+app.add_typer(executions.app, name="executions", rich_help_panel="Server")
+app.add_typer(checkpoints.app, name="checkpoints", rich_help_panel="Server")
+app.add_typer(failures.app, name="failures", rich_help_panel="Server")
+app.add_typer(workflows.app, name="workflows", rich_help_panel="Server")
+app.command(rich_help_panel="Server")(analytics.analytics)
+app.add_typer(keys.app, name="keys", rich_help_panel="Server")
 
 err = Console(stderr=True)
 
