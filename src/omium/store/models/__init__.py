@@ -2,7 +2,7 @@
 
 from omium.store.models.audit import AuditLog
 from omium.store.models.base import Base
-from omium.store.models.checkpoints import Checkpoint, Rollback
+from omium.store.models.checkpoints import Checkpoint, CheckpointBlob, Rollback
 from omium.store.models.consensus import ConsensusAck, ConsensusLog
 from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
 from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
@@ -18,6 +18,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Checkpoint",
+    "CheckpointBlob",
     "ConsensusAck",
     "ConsensusLog",
     "Execution",

@@ -12,7 +12,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omium.store.models.base import Base, created_at, deferred_fk, json_object, now_column, uuid_pk
@@ -59,6 +69,31 @@ class Checkpoint(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Beyond the LLD: set when a rollback went back over this checkpoint.
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Beyond the LLD: which content-addressed parts (checkpoint_blobs) make up the state.
+    state_manifest: Mapped[Any | None] = mapped_column(JSONDoc)
+
+
+class CheckpointBlob(Base):
+    """One content-addressed part of checkpoint states, shared by every checkpoint of the
+    tenant whose state holds the same value (beyond the LLD; see services/checkpoints.py).
+
+    Small parts keep their bytes here (``data``); larger ones live in the blob store at
+    ``location``. No reference count: the sweep deletes parts no manifest names any more.
+    """
+
+    __tablename__ = "checkpoint_blobs"
+    __table_args__ = (Index("idx_checkpoint_blobs_created", "created_at"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    compression: Mapped[str] = mapped_column(String(16), nullable=False)
+    raw_size: Mapped[int] = mapped_column(Integer, nullable=False)
+    stored_size: Mapped[int] = mapped_column(Integer, nullable=False)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    location: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = created_at()
 
 
 class Rollback(Base):

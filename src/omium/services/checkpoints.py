@@ -1,0 +1,480 @@
+"""The checkpoint service: durable, checksummed, deduplicated snapshots of execution state.
+
+Used alike by the engine, the REST API and gRPC. Every method takes the caller's
+:class:`~omium.store.uow.UnitOfWork` and never commits: the engine writes a checkpoint and the
+rest of a step's changes in one transaction, so they become visible (and durable) together.
+
+How a state is stored (see ``store/state_codec.py`` and ``store/checkpoint_parts.py``):
+
+- the state is cut into one part per top-level key, each canonical JSON, addressed by its
+  sha256 within the tenant; a part already held is not written again, so storage grows with
+  what a step changed, not with the size of the state;
+- the checkpoint row keeps a small manifest (``state_manifest``: key -> part digest), the
+  sha256 of the whole canonical state (``checksum``) and its size (``state_size_bytes``);
+- ``state_blob_uri`` is ``db://checkpoints/<id>`` when every part is inline in the database,
+  otherwise the blob-store location of the state's largest part;
+- every read verifies each part and the whole; any mismatch or missing part raises
+  CHECKPOINT_CORRUPTED naming the checkpoint and the part.
+
+This service owns ``executions.checkpoint_count``: the number of checkpoints ever taken in
+the execution, which is also the next ``checkpoint_index`` (deleting a checkpoint never frees
+an index, so the index always orders the checkpoints of an execution in time).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, case, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from omium.clock import utcnow
+from omium.config import Settings
+from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
+from omium.store.blobs import BlobStore, open_blob_store
+from omium.store.checkpoint_parts import INLINE_MAX, PartStore, WriteResult, corrupted
+from omium.store.models import Agent, Checkpoint, Execution, Failure, Rollback, Tenant
+from omium.store.scoping import scoped_select
+from omium.store.state_codec import (
+    EncodedState,
+    StateEncodingError,
+    assemble,
+    encode_state,
+    sha256_hex,
+)
+from omium.store.uow import UnitOfWork
+from omium.types import CompressionType
+
+#: The tenant setting (``tenants.settings``) that overrides the global retention.
+TENANT_RETENTION_KEY = "checkpoint_retention_days"
+
+_MANIFEST_VERSION = 1
+_CHECKPOINTS = cast(Table, Checkpoint.__table__)
+_EXECUTIONS = cast(Table, Execution.__table__)
+
+
+def inline_uri(checkpoint_id: uuid.UUID) -> str:
+    return f"db://checkpoints/{checkpoint_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class StorageStats:
+    """What a tenant's checkpoint parts occupy."""
+
+    parts: int
+    raw_bytes: int
+    stored_bytes: int
+    inline_parts: int
+    external_parts: int
+
+
+class _RetentionCache:
+    """Per-tenant retention overrides, re-read at most every ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self._ttl = ttl
+        self._items: dict[uuid.UUID, tuple[float, int | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, tenant_id: uuid.UUID) -> int | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(tenant_id)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        settings = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
+        value = settings.get(TENANT_RETENTION_KEY) if isinstance(settings, dict) else None
+        days = int(value) if isinstance(value, int | float | str) and str(value).isdigit() else None
+        with self._lock:
+            self._items[tenant_id] = (now, days)
+        return days
+
+
+class CheckpointService:
+    """Create, read, list, supersede and delete checkpoints (the caller commits)."""
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        *,
+        compression: CompressionType = CompressionType.GZIP,
+        retention_days: int | None = None,
+        inline_max: int = INLINE_MAX,
+    ) -> None:
+        self.blobs = blobs
+        self.parts = PartStore(blobs, inline_max=inline_max)
+        self.compression = compression
+        self.retention_days = retention_days
+        self._retention = _RetentionCache()
+        self.last_write: WriteResult | None = None
+
+    # ---------------------------------------------------------------- writing
+
+    def create(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        name: str,
+        state: Any,
+        *,
+        index: int | None = None,
+        agent_id: uuid.UUID | None = None,
+        preconditions: Any | None = None,
+        postconditions: Any | None = None,
+        validation_passed: bool = True,
+        metadata: dict[str, Any] | None = None,
+    ) -> Checkpoint:
+        """Snapshot ``state`` as checkpoint ``name`` of the execution; the caller commits.
+
+        ``index`` defaults to the execution's next index. Raises NotFoundError
+        (EXECUTION_NOT_FOUND) for an execution not in this tenant, ConflictError when the
+        live line of the execution already has a checkpoint of that name, ValidationError
+        when ``state`` is not a JSON document.
+        """
+        if not name or len(name) > 255:
+            raise ValidationError(
+                "checkpoint_name must be 1 to 255 characters",
+                code=ErrorCode.INVALID_FIELD_FORMAT,
+                details={"field": "checkpoint_name"},
+            )
+        try:
+            encoded = encode_state(state)
+        except StateEncodingError as exc:
+            raise ValidationError(str(exc), details={"field": "state"}) from None
+        session = uow.session
+        checkpoint_index = self._claim_index(session, tenant_id, execution_id, index)
+        if agent_id is not None:
+            self._check_agent(session, tenant_id, execution_id, agent_id)
+        written = self.parts.write(session, tenant_id, encoded.parts, self.compression)
+        self.last_write = written
+        checkpoint_id = uuid.uuid4()
+        now = utcnow()
+        days = self._retention_days(session, tenant_id)
+        values: dict[str, Any] = {
+            "id": checkpoint_id,
+            "execution_id": execution_id,
+            "agent_id": agent_id,
+            "checkpoint_name": name,
+            "checkpoint_index": checkpoint_index,
+            "state_size_bytes": encoded.size,
+            "state_blob_uri": self._state_uri(session, tenant_id, checkpoint_id, encoded, written),
+            "checksum": encoded.checksum,
+            "preconditions": preconditions,
+            "postconditions": postconditions,
+            "validation_passed": validation_passed,
+            "metadata_": dict(metadata or {}),
+            "compression_type": self.compression.value,
+            "created_at": now,
+            "expires_at": now + timedelta(days=days) if days else None,
+            "superseded_at": None,
+            "state_manifest": _manifest(encoded),
+        }
+        row = {("metadata" if k == "metadata_" else k): v for k, v in values.items()}
+        try:
+            session.execute(_CHECKPOINTS.insert().values(row))
+        except IntegrityError as exc:
+            if "uq_checkpoints_live_name" in str(exc.orig) or "UNIQUE" in str(exc.orig):
+                raise ConflictError(
+                    f"Execution {execution_id} already has a live checkpoint named '{name}'",
+                    details={"execution_id": str(execution_id), "checkpoint_name": name},
+                ) from None
+            raise
+        return Checkpoint(**values)
+
+    def _claim_index(
+        self,
+        session: Session,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        index: int | None,
+    ) -> int:
+        # One statement proves the execution is this tenant's, bumps the counter and returns
+        # it; its row lock orders concurrent writers of the same execution.
+        current = func.coalesce(_EXECUTIONS.c.checkpoint_count, 0)
+        new_count: Any = current + 1
+        if index is not None:
+            if index < 0:
+                raise ValidationError(
+                    "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
+                )
+            new_count = case((current + 1 > index + 1, current + 1), else_=index + 1)
+        stmt = (
+            update(_EXECUTIONS)
+            .where(_EXECUTIONS.c.id == execution_id, _EXECUTIONS.c.tenant_id == tenant_id)
+            .values(checkpoint_count=new_count)
+            .returning(_EXECUTIONS.c.checkpoint_count)
+        )
+        count = session.execute(stmt).scalar_one_or_none()
+        if count is None:
+            raise NotFoundError(
+                f"Execution with ID '{execution_id}' not found",
+                code=ErrorCode.EXECUTION_NOT_FOUND,
+                details={"execution_id": str(execution_id)},
+            )
+        loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
+        if loaded is not None:
+            set_committed_value(loaded, "checkpoint_count", count)
+        return int(count) - 1 if index is None else index
+
+    def _check_agent(
+        self, session: Session, tenant_id: uuid.UUID, execution_id: uuid.UUID, agent_id: uuid.UUID
+    ) -> None:
+        found = session.scalar(
+            select(Agent.id).where(Agent.id == agent_id, Agent.execution_id == execution_id)
+        )
+        if found is None:
+            raise NotFoundError(
+                f"Agent with ID '{agent_id}' not found",
+                details={"agent_id": str(agent_id)},
+            )
+
+    def _retention_days(self, session: Session, tenant_id: uuid.UUID) -> int | None:
+        override = self._retention.get(session, tenant_id)
+        return override if override is not None else self.retention_days
+
+    def _state_uri(
+        self,
+        session: Session,
+        tenant_id: uuid.UUID,
+        checkpoint_id: uuid.UUID,
+        encoded: EncodedState,
+        written: WriteResult,
+    ) -> str:
+        largest = max(encoded.parts, key=lambda part: len(part.raw), default=None)
+        if largest is None or len(largest.raw) <= self.parts.inline_max:
+            # Compressed it can only be smaller: every part is inline.
+            return inline_uri(checkpoint_id)
+        if largest.digest in written.external_uris:
+            return written.external_uris[largest.digest]
+        known = self.parts.locations(session, tenant_id, [largest.digest])
+        return known.get(largest.digest, inline_uri(checkpoint_id))
+
+    def mark_superseded(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        after_index: int,
+    ) -> int:
+        """Mark the live checkpoints with an index above ``after_index`` superseded (a
+        rollback went back over them); they are kept, their names become free again.
+        Returns how many were marked."""
+        self._require_execution(uow.session, tenant_id, execution_id)
+        result = uow.session.execute(
+            update(_CHECKPOINTS)
+            .where(
+                _CHECKPOINTS.c.execution_id == execution_id,
+                _CHECKPOINTS.c.checkpoint_index > after_index,
+                _CHECKPOINTS.c.superseded_at.is_(None),
+            )
+            .values(superseded_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        uow.session.expire_all()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def delete(self, uow: UnitOfWork, tenant_id: uuid.UUID, checkpoint_id: uuid.UUID) -> None:
+        """Delete a checkpoint row; its parts go with the next sweep once nothing names them.
+
+        Raises ConflictError when a rollback or a failure record refers to it.
+        """
+        checkpoint = self.get(uow, tenant_id, checkpoint_id)
+        session = uow.session
+        referenced = session.scalar(
+            select(
+                or_(
+                    exists().where(
+                        or_(
+                            Rollback.to_checkpoint_id == checkpoint_id,
+                            Rollback.from_checkpoint_id == checkpoint_id,
+                        )
+                    ),
+                    exists().where(Failure.checkpoint_id == checkpoint_id),
+                )
+            )
+        )
+        if referenced:
+            raise ConflictError(
+                f"Checkpoint {checkpoint_id} is referenced by a rollback or a failure record",
+                details={"checkpoint_id": str(checkpoint_id)},
+            )
+        session.delete(checkpoint)
+        session.flush()
+
+    # ---------------------------------------------------------------- reading
+
+    def get(self, uow: UnitOfWork, tenant_id: uuid.UUID, checkpoint_id: uuid.UUID) -> Checkpoint:
+        """The checkpoint; NotFoundError (CHECKPOINT_NOT_FOUND) if absent or another tenant's."""
+        return uow.repo(Checkpoint, tenant_id).require(checkpoint_id)
+
+    def get_state(
+        self, uow: UnitOfWork, tenant_id: uuid.UUID, checkpoint: uuid.UUID | Checkpoint
+    ) -> Any:
+        """The state of a checkpoint, verified part by part and whole.
+
+        Raises:
+            CheckpointCorruptedError: a part is missing or altered, or the whole does not
+                match the checkpoint's checksum.
+        """
+        row = (
+            checkpoint
+            if isinstance(checkpoint, Checkpoint)
+            else self.get(uow, tenant_id, checkpoint)
+        )
+        is_object, manifest = _parse_manifest(row)
+        raws = self.parts.read(uow.session, tenant_id, row.id, manifest)
+        whole = assemble(raws, is_object=is_object)
+        if sha256_hex(whole) != row.checksum:
+            raise corrupted(row.id, None, "the state does not match the checkpoint's checksum")
+        return json.loads(whole)
+
+    def get_by_name(
+        self, uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID, name: str
+    ) -> Checkpoint | None:
+        """The live (not superseded) checkpoint of that name in the execution, if any."""
+        rows = uow.repo(Checkpoint, tenant_id).list(
+            Checkpoint.execution_id == execution_id,
+            Checkpoint.checkpoint_name == name,
+            Checkpoint.superseded_at.is_(None),
+        )
+        return rows[0] if rows else None
+
+    def latest(
+        self, uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID
+    ) -> Checkpoint | None:
+        """The live checkpoint with the highest index in the execution, if any."""
+        rows = uow.repo(Checkpoint, tenant_id).list(
+            Checkpoint.execution_id == execution_id,
+            Checkpoint.superseded_at.is_(None),
+            order_by=[Checkpoint.checkpoint_index.desc(), Checkpoint.created_at.desc()],
+            limit=1,
+        )
+        return rows[0] if rows else None
+
+    def list_for_execution(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        *,
+        include_superseded: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Checkpoint]:
+        """The execution's checkpoints in index order; NotFoundError for a foreign execution."""
+        self._require_execution(uow.session, tenant_id, execution_id)
+        criteria = [Checkpoint.execution_id == execution_id]
+        if not include_superseded:
+            criteria.append(Checkpoint.superseded_at.is_(None))
+        return uow.repo(Checkpoint, tenant_id).list(
+            *criteria,
+            order_by=[Checkpoint.checkpoint_index, Checkpoint.created_at],
+            limit=limit,
+            offset=offset,
+        )
+
+    def count_for_execution(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        *,
+        include_superseded: bool = False,
+    ) -> int:
+        """How many checkpoints of the execution exist (live ones only by default)."""
+        self._require_execution(uow.session, tenant_id, execution_id)
+        criteria = [Checkpoint.execution_id == execution_id]
+        if not include_superseded:
+            criteria.append(Checkpoint.superseded_at.is_(None))
+        return uow.repo(Checkpoint, tenant_id).count(*criteria)
+
+    def storage_stats(self, uow: UnitOfWork, tenant_id: uuid.UUID) -> StorageStats:
+        """The parts a tenant's checkpoints occupy (the dedup accounting)."""
+        from omium.store.models import CheckpointBlob
+
+        row = uow.session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(CheckpointBlob.raw_size), 0),
+                func.coalesce(func.sum(CheckpointBlob.stored_size), 0),
+                func.count(CheckpointBlob.data),
+                func.count(CheckpointBlob.location),
+            ).where(CheckpointBlob.tenant_id == tenant_id)
+        ).one()
+        return StorageStats(
+            parts=int(row[0]),
+            raw_bytes=int(row[1]),
+            stored_bytes=int(row[2]),
+            inline_parts=int(row[3]),
+            external_parts=int(row[4]),
+        )
+
+    def _require_execution(
+        self, session: Session, tenant_id: uuid.UUID, execution_id: uuid.UUID
+    ) -> None:
+        found = session.scalar(
+            scoped_select(Execution, tenant_id)
+            .where(Execution.id == execution_id)
+            .with_only_columns(Execution.id)
+        )
+        if found is None:
+            raise NotFoundError(
+                f"Execution with ID '{execution_id}' not found",
+                code=ErrorCode.EXECUTION_NOT_FOUND,
+                details={"execution_id": str(execution_id)},
+            )
+
+    def close(self) -> None:
+        self.blobs.close()
+
+
+def _manifest(encoded: EncodedState) -> dict[str, Any]:
+    return {
+        "v": _MANIFEST_VERSION,
+        "object": encoded.is_object,
+        "parts": [[part.key, part.digest] for part in encoded.parts],
+    }
+
+
+def _parse_manifest(row: Checkpoint) -> tuple[bool, list[tuple[str | None, str]]]:
+    manifest = row.state_manifest
+    try:
+        if not isinstance(manifest, dict) or manifest.get("v") != _MANIFEST_VERSION:
+            raise ValueError("unknown manifest")
+        parts = [(key, str(digest)) for key, digest in manifest["parts"]]
+        is_object = bool(manifest["object"])
+        if is_object and any(not isinstance(key, str) for key, _ in parts):
+            raise ValueError("a part of an object state has no key")
+        if not is_object and len(parts) != 1:
+            raise ValueError("a non-object state must have exactly one part")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise corrupted(row.id, None, f"its manifest is unreadable ({exc})") from None
+    return is_object, parts
+
+
+def manifest_digests(manifest: Any) -> list[str]:
+    """The part digests a stored manifest names (an unreadable manifest names none)."""
+    if not isinstance(manifest, dict):
+        return []
+    parts = manifest.get("parts")
+    if not isinstance(parts, list):
+        return []
+    return [str(item[1]) for item in parts if isinstance(item, list) and len(item) == 2]
+
+
+def build_checkpoint_service(settings: Settings) -> CheckpointService:
+    """The checkpoint service configured by ``settings`` (blob store, compression, retention)."""
+    return CheckpointService(
+        open_blob_store(settings),
+        compression=settings.checkpoint_compression,
+        retention_days=settings.checkpoint_retention_days,
+    )

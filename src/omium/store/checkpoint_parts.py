@@ -1,0 +1,252 @@
+"""Content-addressed checkpoint parts: write the new ones, read and verify them back.
+
+A part is the canonical bytes of one top-level value of a state (see state_codec). It is
+stored once per tenant under its sha256: inline in ``checkpoint_blobs.data`` up to
+:data:`INLINE_MAX` stored bytes, in the blob store beyond. Writing is one multi-row
+``INSERT ... ON CONFLICT DO NOTHING RETURNING digest``: the rows it returns are the parts
+that were new, and only those are uploaded — before the caller commits, so a committed row
+never points at a missing object. A crash between the upload and the commit leaves an
+object no row names; the sweep removes such orphans after a grace period.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from omium.clock import utcnow
+from omium.errors import CheckpointCorruptedError
+from omium.store.blobs.base import BlobNotFoundError, BlobStore
+from omium.store.models import CheckpointBlob
+from omium.store.state_codec import Part, compress, decompress, sha256_hex
+from omium.types import CompressionType
+
+#: Parts up to this many stored bytes live in the database row, larger ones in the blob store.
+INLINE_MAX = 256 * 1024
+
+#: How many compressed bytes of recently written parts a process remembers, so that the
+#: unchanged keys of the next checkpoint are not compressed again.
+COMPRESSED_CACHE_BYTES = 64 * 1024 * 1024
+
+_TABLE = cast(Table, CheckpointBlob.__table__)
+
+
+def blob_key(tenant_id: uuid.UUID, digest: str) -> str:
+    """Where a large part lives in the blob store: ``<tenant>/<aa>/<digest>``."""
+    return f"{tenant_id.hex}/{digest[:2]}/{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    digest: str
+    compression: CompressionType
+    data: bytes
+    raw_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one checkpoint added to storage (the dedup accounting)."""
+
+    new_parts: int
+    new_bytes: int
+    reused_parts: int
+    external_uris: dict[str, str]
+
+
+class _CompressedCache:
+    """A small LRU of compressed parts, bounded by total bytes, shared by threads."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._size = 0
+        self._items: OrderedDict[tuple[CompressionType, str], StoredPart] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, compression: CompressionType, digest: str) -> StoredPart | None:
+        with self._lock:
+            item = self._items.get((compression, digest))
+            if item is not None:
+                self._items.move_to_end((compression, digest))
+            return item
+
+    def put(self, requested: CompressionType, part: StoredPart) -> None:
+        if len(part.data) > self._capacity:
+            return
+        with self._lock:
+            key = (requested, part.digest)
+            if key in self._items:
+                return
+            self._items[key] = part
+            self._size += len(part.data)
+            while self._size > self._capacity:
+                _, old = self._items.popitem(last=False)
+                self._size -= len(old.data)
+
+
+class PartStore:
+    """Writes and reads the parts of checkpoint states for every tenant."""
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        *,
+        inline_max: int = INLINE_MAX,
+        cache_bytes: int = COMPRESSED_CACHE_BYTES,
+    ) -> None:
+        self.blobs = blobs
+        self.inline_max = inline_max
+        self._cache = _CompressedCache(cache_bytes)
+
+    def _stored(self, part: Part, compression: CompressionType) -> StoredPart:
+        cached = self._cache.get(compression, part.digest)
+        if cached is not None:
+            return cached
+        data, applied = compress(part.raw, compression)
+        stored = StoredPart(part.digest, applied, data, len(part.raw))
+        self._cache.put(compression, stored)
+        return stored
+
+    def write(
+        self,
+        session: Session,
+        tenant_id: uuid.UUID,
+        parts: Sequence[Part],
+        compression: CompressionType,
+    ) -> WriteResult:
+        """Insert the parts this tenant does not hold yet; upload the large new ones."""
+        unique: dict[str, StoredPart] = {}
+        for part in parts:
+            if part.digest not in unique:
+                unique[part.digest] = self._stored(part, compression)
+        if not unique:
+            return WriteResult(0, 0, 0, {})
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for stored in unique.values():
+            inline = len(stored.data) <= self.inline_max
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "digest": stored.digest,
+                    "compression": stored.compression.value,
+                    "raw_size": stored.raw_size,
+                    "stored_size": len(stored.data),
+                    "data": stored.data if inline else None,
+                    "location": None
+                    if inline
+                    else self.blobs.uri(blob_key(tenant_id, stored.digest)),
+                    "created_at": now,
+                }
+            )
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        stmt = insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.digest)
+        # Executed as one multi-row INSERT (a VALUES list), not executemany: one round trip.
+        new_digests = set(session.execute(stmt.values(rows)).scalars())
+        external: dict[str, str] = {}
+        new_bytes = 0
+        for digest in new_digests:
+            stored = unique[digest]
+            new_bytes += len(stored.data)
+            if len(stored.data) > self.inline_max:
+                # Uploaded while our row is uncommitted: the row only becomes visible (and
+                # dedupable by others) once the object is durable.
+                external[digest] = self.blobs.put(blob_key(tenant_id, digest), stored.data)
+        return WriteResult(
+            new_parts=len(new_digests),
+            new_bytes=new_bytes,
+            reused_parts=len(unique) - len(new_digests),
+            external_uris=external,
+        )
+
+    def locations(
+        self, session: Session, tenant_id: uuid.UUID, digests: Sequence[str]
+    ) -> dict[str, str]:
+        """The blob-store URIs of those parts that live outside the database."""
+        rows = session.execute(
+            select(_TABLE.c.digest, _TABLE.c.location).where(
+                _TABLE.c.tenant_id == tenant_id,
+                _TABLE.c.digest.in_(list(digests)),
+                _TABLE.c.location.is_not(None),
+            )
+        )
+        return {digest: location for digest, location in rows}
+
+    def read(
+        self,
+        session: Session,
+        tenant_id: uuid.UUID,
+        checkpoint_id: uuid.UUID,
+        manifest: Sequence[tuple[str | None, str]],
+    ) -> list[tuple[str | None, bytes]]:
+        """The verified raw bytes of each ``(key, digest)``, in manifest order.
+
+        Raises:
+            CheckpointCorruptedError: a part is missing, undecodable or fails its checksum.
+        """
+        digests = list({digest for _, digest in manifest})
+        found: dict[str, Any] = {}
+        if digests:
+            result = session.execute(
+                select(
+                    _TABLE.c.digest,
+                    _TABLE.c.compression,
+                    _TABLE.c.data,
+                    _TABLE.c.location,
+                ).where(_TABLE.c.tenant_id == tenant_id, _TABLE.c.digest.in_(digests))
+            )
+            found = {row.digest: row for row in result}
+        raws: dict[str, bytes] = {}
+        out: list[tuple[str | None, bytes]] = []
+        for key, digest in manifest:
+            if digest not in raws:
+                raws[digest] = self._read_one(
+                    tenant_id, checkpoint_id, key, digest, found.get(digest)
+                )
+            out.append((key, raws[digest]))
+        return out
+
+    def _read_one(
+        self,
+        tenant_id: uuid.UUID,
+        checkpoint_id: uuid.UUID,
+        key: str | None,
+        digest: str,
+        row: Any,
+    ) -> bytes:
+        if row is None:
+            raise corrupted(checkpoint_id, key, "the part is missing from the database")
+        data = row.data
+        if data is None:
+            if row.location is None:
+                raise corrupted(checkpoint_id, key, "the part has neither bytes nor a location")
+            try:
+                data = self.blobs.get(blob_key(tenant_id, digest))
+            except BlobNotFoundError:
+                raise corrupted(checkpoint_id, key, f"the blob {row.location} is missing") from None
+        try:
+            raw = decompress(bytes(data), row.compression)
+        except ValueError as exc:
+            raise corrupted(checkpoint_id, key, str(exc)) from None
+        if sha256_hex(raw) != digest:
+            raise corrupted(checkpoint_id, key, "the part does not match its sha256 checksum")
+        return raw
+
+
+def corrupted(checkpoint_id: uuid.UUID, key: str | None, reason: str) -> CheckpointCorruptedError:
+    """The CHECKPOINT_CORRUPTED error for one part (``key`` None = the whole state)."""
+    where = "the whole state" if key is None else f"part {key!r}"
+    return CheckpointCorruptedError(
+        f"Checkpoint {checkpoint_id} is corrupted: {where}: {reason}",
+        details={"checkpoint_id": str(checkpoint_id), "part": key, "reason": reason},
+    )
