@@ -18,7 +18,7 @@ import typer
 
 from omium.cli._output import err
 from omium.client import DEFAULT_SERVER, ApiError, Client
-from omium.schemas.auth import TokenResponse
+from omium.schemas.auth import TokenPair
 
 ServerOpt = Annotated[
     str | None,
@@ -93,11 +93,11 @@ def client(server: str | None) -> Iterator[Client]:
     api_key = os.environ.get("OMIUM_API_KEY") or None
     same_server = saved.get("server", "").rstrip("/") == url
 
-    def keep(tokens: TokenResponse) -> None:
+    def keep(tokens: TokenPair) -> None:
         data = load_credentials()
-        data.update(server=url, access_token=tokens.access_token)
-        if tokens.refresh_token:
-            data["refresh_token"] = tokens.refresh_token
+        data.update(
+            server=url, access_token=tokens.access_token, refresh_token=tokens.refresh_token
+        )
         save_credentials(data)
 
     kwargs: dict[str, Any] = {"api_key": api_key}

@@ -8,7 +8,6 @@ import typer
 
 from omium.cli._output import JsonOpt, fields, out, print_json, size, status_text, table, when
 from omium.cli._remote import ServerOpt, client
-from omium.types import RollbackTrigger
 
 app = typer.Typer(help="List, inspect and roll back to checkpoints.", no_args_is_help=True)
 
@@ -31,7 +30,7 @@ def list_(
             (
                 cp.checkpoint_index,
                 f"[dim]{cp.checkpoint_name} (superseded)[/dim]"
-                if cp.superseded
+                if cp.superseded_at
                 else cp.checkpoint_name,
                 size(cp.state_size_bytes),
                 (cp.checksum or "")[:19],
@@ -65,7 +64,7 @@ def show(
             ("checksum", cp.checksum),
             ("blob", cp.state_blob_uri),
             ("created", when(cp.created_at)),
-            ("superseded", cp.superseded),
+            ("superseded", when(cp.superseded_at) if cp.superseded_at else "no"),
         ]
     )
 
@@ -79,7 +78,7 @@ def rollback(
 ) -> None:
     """Roll an execution back to a checkpoint; it stays rolled_back until resumed."""
     with client(server) as c:
-        result = c.rollback(checkpoint_id, reason=reason, trigger_type=RollbackTrigger.MANUAL)
+        result = c.rollback(checkpoint_id, reason=reason)
     if json_:
         print_json(result)
         return

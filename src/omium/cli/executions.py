@@ -19,7 +19,8 @@ from omium.cli._output import (
     when,
 )
 from omium.cli._remote import ServerOpt, client, handle_errors
-from omium.schemas.executions import Execution, ExecutionResponse
+from omium.schemas.executions import Execution
+from omium.schemas.responses import ExecutionResponse
 
 app = typer.Typer(help="List, inspect and control executions.", no_args_is_help=True)
 
@@ -55,8 +56,7 @@ def list_(
             for e in page.executions
         ),
     )
-    p = page.pagination
-    out.print(f"[dim]{len(page.executions)} of {p.total} (offset {p.offset})[/dim]")
+    out.print(f"[dim]{len(page.executions)} of {page.total} (offset {page.offset})[/dim]")
 
 
 @app.command()
@@ -103,7 +103,7 @@ def show(execution_id: IdArg, server: ServerOpt = None, json_: JsonOpt = False) 
                 (
                     cp.checkpoint_index,
                     f"[dim]{cp.checkpoint_name} (superseded)[/dim]"
-                    if cp.superseded
+                    if cp.superseded_at
                     else cp.checkpoint_name,
                     size(cp.state_size_bytes),
                     when(cp.created_at),
@@ -155,19 +155,18 @@ def resume(
 ) -> None:
     """Resume a paused or rolled-back execution (optionally from a named checkpoint)."""
     with client(server) as c:
-        _report(c.resume_execution(execution_id, from_checkpoint=from_checkpoint), json_)
+        _report(c.resume_execution(execution_id, checkpoint_name=from_checkpoint), json_)
 
 
 @app.command()
 def cancel(
     execution_id: IdArg,
-    reason: Annotated[str | None, typer.Option(help="Why; kept with the execution.")] = None,
     server: ServerOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Cancel an execution (a running agent is interrupted)."""
     with client(server) as c:
-        _report(c.cancel_execution(execution_id, reason=reason), json_)
+        _report(c.cancel_execution(execution_id), json_)
 
 
 @app.command()

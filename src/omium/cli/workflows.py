@@ -56,13 +56,13 @@ def apply(
     server: ServerOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Create the workflow, or a new version of the workflow of the same name."""
+    """Create the workflow, or publish a new version of the workflow of the same name."""
     file_name, description, definition = read_workflow_file(file)
     wf_name = name or file_name or file.stem
     with client(server) as c:
         existing = [w for w in c.list_workflows(limit=1000).workflows if w.name == wf_name]
         if existing:
-            workflow = c.update_workflow(existing[0].id, definition, description=description)
+            workflow = c.publish_version(existing[0].id, definition)
         else:
             workflow = c.create_workflow(wf_name, definition, description=description)
         if publish:

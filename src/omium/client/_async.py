@@ -15,12 +15,19 @@ from omium.client._calls import Call, Id
 from omium.client._errors import error_from_response, unreachable
 from omium.client._sse import Event, aiter_sse
 from omium.schemas.analytics import ExecutionAnalytics
-from omium.schemas.auth import ApiKey, ApiKeyCreated, TokenResponse
-from omium.schemas.checkpoints import Checkpoint, RollbackResponse
-from omium.schemas.executions import Execution, ExecutionList, ExecutionResponse
-from omium.schemas.failures import FailureList, RecoverResponse
-from omium.schemas.workflows import Workflow, WorkflowList
-from omium.types import RecoveryActionType, RollbackTrigger, TriggerType
+from omium.schemas.api_keys import ApiKey, ApiKeyCreated
+from omium.schemas.auth import LoginResponse, RegisterResponse
+from omium.schemas.checkpoints import Checkpoint
+from omium.schemas.executions import Execution, ExecutionList
+from omium.schemas.responses import (
+    ExecutionResponse,
+    FailureList,
+    RecoverResponse,
+    RollbackResponse,
+    WorkflowList,
+)
+from omium.schemas.workflows import Workflow
+from omium.types import RecoveryActionType, TriggerType
 
 T = TypeVar("T")
 
@@ -92,7 +99,8 @@ class AsyncClient(BaseClient):
     async def _refresh(self) -> None:
         token = self.credentials.refresh_token
         assert token is not None
-        self._store_tokens(await self._send(api.refresh(token)))
+        tokens = await self._send(api.refresh(token))
+        self._store_tokens(tokens)
 
     # -- auth -----------------------------------------------------------------------------
 
@@ -104,21 +112,24 @@ class AsyncClient(BaseClient):
         *,
         first_name: str | None = None,
         last_name: str | None = None,
-    ) -> TokenResponse:
+    ) -> RegisterResponse:
         """Create a tenant and its owner; the client then uses the new tokens."""
         tokens = await self._send(api.register(email, password, tenant_name, first_name, last_name))
         self._store_tokens(tokens)
         return tokens
 
-    async def login(self, email: str, password: str) -> TokenResponse:
+    async def login(
+        self, email: str, password: str, *, mfa_code: str | None = None
+    ) -> LoginResponse:
         """Log in; the client then uses (and refreshes) the returned tokens."""
-        tokens = await self._send(api.login(email, password))
+        tokens = await self._send(api.login(email, password, mfa_code))
         self._store_tokens(tokens)
         return tokens
 
     async def logout(self) -> None:
         """Revoke the refresh token (when logged in) and forget the tokens."""
-        await self._send(api.logout(self.credentials.refresh_token))
+        if self.credentials.refresh_token:
+            await self._send(api.logout(self.credentials.refresh_token))
         self.credentials.access_token = self.credentials.refresh_token = None
 
     # -- executions -----------------------------------------------------------------------
@@ -153,14 +164,13 @@ class AsyncClient(BaseClient):
         return await self._send(api.pause_execution(execution_id))
 
     async def resume_execution(
-        self, execution_id: Id, *, from_checkpoint: str | None = None
+        self, execution_id: Id, *, checkpoint_name: str | None = None
     ) -> ExecutionResponse:
-        return await self._send(api.resume_execution(execution_id, from_checkpoint))
+        """Resume a paused or rolled-back execution, optionally from a named checkpoint."""
+        return await self._send(api.resume_execution(execution_id, checkpoint_name))
 
-    async def cancel_execution(
-        self, execution_id: Id, *, reason: str | None = None
-    ) -> ExecutionResponse:
-        return await self._send(api.cancel_execution(execution_id, reason))
+    async def cancel_execution(self, execution_id: Id) -> ExecutionResponse:
+        return await self._send(api.cancel_execution(execution_id))
 
     async def list_checkpoints(
         self, execution_id: Id, *, limit: int = 100, offset: int = 0
@@ -211,10 +221,9 @@ class AsyncClient(BaseClient):
         checkpoint_id: Id,
         *,
         reason: str | None = None,
-        trigger_type: RollbackTrigger | str = RollbackTrigger.MANUAL,
     ) -> RollbackResponse:
         """Restore a checkpoint's state; the execution is ``rolled_back`` until resumed."""
-        return await self._send(api.rollback(checkpoint_id, reason, trigger_type))
+        return await self._send(api.rollback(checkpoint_id, reason))
 
     # -- failures -------------------------------------------------------------------------
 
@@ -255,11 +264,9 @@ class AsyncClient(BaseClient):
     ) -> Workflow:
         return await self._send(api.create_workflow(name, definition, description))
 
-    async def update_workflow(
-        self, workflow_id: Id, definition: dict[str, Any], *, description: str | None = None
-    ) -> Workflow:
+    async def publish_version(self, workflow_id: Id, definition: dict[str, Any]) -> Workflow:
         """Store a new version of the definition (running executions keep theirs)."""
-        return await self._send(api.update_workflow(workflow_id, definition, description))
+        return await self._send(api.publish_version(workflow_id, definition))
 
     async def list_workflows(
         self, *, status: str | None = None, limit: int = 20, offset: int = 0

@@ -12,7 +12,7 @@ import httpx
 from omium import __version__
 from omium.client._calls import Call
 from omium.client._errors import ApiTokenExpiredError, error_from_response
-from omium.schemas.auth import TokenResponse
+from omium.schemas.auth import TokenPair
 
 T = TypeVar("T")
 
@@ -35,7 +35,7 @@ class Credentials:
         return self.api_key is None and self.refresh_token is not None
 
 
-TokenCallback = Callable[[TokenResponse], None]
+TokenCallback = Callable[[TokenPair], None]
 
 
 class BaseClient:
@@ -79,11 +79,10 @@ class BaseClient:
             return False
         return isinstance(error_from_response(response), ApiTokenExpiredError)
 
-    def _store_tokens(self, tokens: TokenResponse) -> None:
+    def _store_tokens(self, tokens: TokenPair) -> None:
         self.credentials.api_key = None
         self.credentials.access_token = tokens.access_token
-        if tokens.refresh_token:
-            self.credentials.refresh_token = tokens.refresh_token
+        self.credentials.refresh_token = tokens.refresh_token
         if self._on_tokens is not None:
             self._on_tokens(tokens)
 

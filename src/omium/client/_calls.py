@@ -13,41 +13,39 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from omium.schemas.analytics import AnalyticsResponse, ExecutionAnalytics
+from omium.schemas.analytics import ExecutionAnalytics
+from omium.schemas.api_keys import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList
 from omium.schemas.auth import (
-    ApiKey,
-    ApiKeyCreate,
-    ApiKeyCreated,
-    ApiKeyList,
     LoginRequest,
+    LoginResponse,
+    LogoutRequest,
     RefreshRequest,
+    RefreshResponse,
     RegisterRequest,
-    TokenResponse,
+    RegisterResponse,
 )
-from omium.schemas.checkpoints import (
-    Checkpoint,
-    CheckpointList,
-    CheckpointResponse,
-    RollbackCreate,
-    RollbackResponse,
-)
+from omium.schemas.checkpoints import Checkpoint
 from omium.schemas.executions import (
     Execution,
-    ExecutionCancel,
     ExecutionCreate,
     ExecutionList,
-    ExecutionResponse,
-    ExecutionResume,
+    RecoverRequest,
+    ResumeRequest,
+    RollbackRequest,
 )
-from omium.schemas.failures import FailureList, RecoverRequest, RecoverResponse
-from omium.schemas.workflows import (
-    Workflow,
-    WorkflowCreate,
+from omium.schemas.responses import (
+    AnalyticsResponse,
+    CheckpointList,
+    CheckpointResponse,
+    ExecutionResponse,
+    FailureList,
+    RecoverResponse,
+    RollbackResponse,
     WorkflowList,
     WorkflowResponse,
-    WorkflowUpdate,
 )
-from omium.types import RecoveryActionType, RollbackTrigger, TriggerType
+from omium.schemas.workflows import Workflow, WorkflowCreate, WorkflowVersionCreate
+from omium.types import RecoveryActionType, TriggerType
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -98,7 +96,7 @@ def _none(_: Any) -> None:
 
 def register(
     email: str, password: str, tenant_name: str, first_name: str | None, last_name: str | None
-) -> Call[TokenResponse]:
+) -> Call[RegisterResponse]:
     body = RegisterRequest(
         email=email,
         password=password,
@@ -106,21 +104,23 @@ def register(
         first_name=first_name,
         last_name=last_name,
     )
-    return Call("POST", "/auth/register", _model(TokenResponse), _body(body), authenticated=False)
+    return Call(
+        "POST", "/auth/register", _model(RegisterResponse), _body(body), authenticated=False
+    )
 
 
-def login(email: str, password: str) -> Call[TokenResponse]:
-    body = LoginRequest(email=email, password=password)
-    return Call("POST", "/auth/login", _model(TokenResponse), _body(body), authenticated=False)
+def login(email: str, password: str, mfa_code: str | None) -> Call[LoginResponse]:
+    body = LoginRequest(email=email, password=password, mfa_code=mfa_code)
+    return Call("POST", "/auth/login", _model(LoginResponse), _body(body), authenticated=False)
 
 
-def refresh(refresh_token: str) -> Call[TokenResponse]:
+def refresh(refresh_token: str) -> Call[RefreshResponse]:
     body = RefreshRequest(refresh_token=refresh_token)
-    return Call("POST", "/auth/refresh", _model(TokenResponse), _body(body), authenticated=False)
+    return Call("POST", "/auth/refresh", _model(RefreshResponse), _body(body), authenticated=False)
 
 
-def logout(refresh_token: str | None) -> Call[None]:
-    body = {"refresh_token": refresh_token} if refresh_token else {}
+def logout(refresh_token: str) -> Call[None]:
+    body = _body(LogoutRequest(refresh_token=refresh_token))
     return Call("POST", "/auth/logout", _none, body)
 
 
@@ -161,16 +161,15 @@ def pause_execution(execution_id: Id) -> Call[ExecutionResponse]:
     return Call("POST", f"{API}/executions/{execution_id}/pause", _model(ExecutionResponse), {})
 
 
-def resume_execution(execution_id: Id, from_checkpoint: str | None) -> Call[ExecutionResponse]:
-    body = _body(ExecutionResume(from_checkpoint=from_checkpoint))
+def resume_execution(execution_id: Id, checkpoint_name: str | None) -> Call[ExecutionResponse]:
+    body = _body(ResumeRequest(checkpoint_name=checkpoint_name))
     path = f"{API}/executions/{execution_id}/resume"
     return Call("POST", path, _model(ExecutionResponse), body)
 
 
-def cancel_execution(execution_id: Id, reason: str | None) -> Call[ExecutionResponse]:
-    body = _body(ExecutionCancel(reason=reason))
+def cancel_execution(execution_id: Id) -> Call[ExecutionResponse]:
     path = f"{API}/executions/{execution_id}/cancel"
-    return Call("POST", path, _model(ExecutionResponse), body)
+    return Call("POST", path, _model(ExecutionResponse), {})
 
 
 def list_checkpoints(execution_id: Id, limit: int, offset: int) -> Call[list[Checkpoint]]:
@@ -214,10 +213,8 @@ def create_checkpoint(
     return Call("POST", f"{API}/checkpoints", _checkpoint, body)
 
 
-def rollback(
-    checkpoint_id: Id, reason: str | None, trigger_type: RollbackTrigger | str
-) -> Call[RollbackResponse]:
-    body = _body(RollbackCreate(reason=reason, trigger_type=RollbackTrigger(trigger_type)))
+def rollback(checkpoint_id: Id, reason: str | None) -> Call[RollbackResponse]:
+    body = _body(RollbackRequest(reason=reason) if reason else RollbackRequest())
     path = f"{API}/checkpoints/{checkpoint_id}/rollback"
     return Call("POST", path, _model(RollbackResponse), body)
 
@@ -241,11 +238,8 @@ def list_failures(
 def recover_failure(
     failure_id: Id, action_type: RecoveryActionType | str, action_config: dict[str, Any] | None
 ) -> Call[RecoverResponse]:
-    body = _body(
-        RecoverRequest(
-            action_type=RecoveryActionType(action_type), action_config=action_config or {}
-        )
-    )
+    kind = RecoveryActionType(action_type).value
+    body = _body(RecoverRequest(action_type=kind, action_config=action_config or {}))
     path = f"{API}/failures/{failure_id}/recover"
     return Call("POST", path, _model(RecoverResponse), body)
 
@@ -273,15 +267,15 @@ def _workflow(data: Any) -> Workflow:
 def create_workflow(
     name: str, definition: dict[str, Any], description: str | None
 ) -> Call[Workflow]:
+    """A new workflow; its definition becomes published version 1."""
     body = _body(WorkflowCreate(name=name, definition=definition, description=description))
     return Call("POST", f"{API}/workflows", _workflow, body)
 
 
-def update_workflow(
-    workflow_id: Id, definition: dict[str, Any], description: str | None
-) -> Call[Workflow]:
-    body = _body(WorkflowUpdate(definition=definition, description=description))
-    return Call("PUT", f"{API}/workflows/{workflow_id}", _workflow, body)
+def publish_version(workflow_id: Id, definition: dict[str, Any]) -> Call[Workflow]:
+    """A new version of a workflow's definition."""
+    body = _body(WorkflowVersionCreate(definition=definition))
+    return Call("POST", f"{API}/workflows/{workflow_id}/versions", _workflow, body)
 
 
 def list_workflows(status: str | None, limit: int, offset: int) -> Call[WorkflowList]:

@@ -15,12 +15,19 @@ from omium.client._calls import Call, Id
 from omium.client._errors import error_from_response, unreachable
 from omium.client._sse import Event, iter_sse
 from omium.schemas.analytics import ExecutionAnalytics
-from omium.schemas.auth import ApiKey, ApiKeyCreated, TokenResponse
-from omium.schemas.checkpoints import Checkpoint, RollbackResponse
-from omium.schemas.executions import Execution, ExecutionList, ExecutionResponse
-from omium.schemas.failures import FailureList, RecoverResponse
-from omium.schemas.workflows import Workflow, WorkflowList
-from omium.types import RecoveryActionType, RollbackTrigger, TriggerType
+from omium.schemas.api_keys import ApiKey, ApiKeyCreated
+from omium.schemas.auth import LoginResponse, RegisterResponse
+from omium.schemas.checkpoints import Checkpoint
+from omium.schemas.executions import Execution, ExecutionList
+from omium.schemas.responses import (
+    ExecutionResponse,
+    FailureList,
+    RecoverResponse,
+    RollbackResponse,
+    WorkflowList,
+)
+from omium.schemas.workflows import Workflow
+from omium.types import RecoveryActionType, TriggerType
 
 T = TypeVar("T")
 
@@ -108,21 +115,22 @@ class Client(BaseClient):
         *,
         first_name: str | None = None,
         last_name: str | None = None,
-    ) -> TokenResponse:
+    ) -> RegisterResponse:
         """Create a tenant and its owner; the client then uses the new tokens."""
         tokens = self._send(api.register(email, password, tenant_name, first_name, last_name))
         self._store_tokens(tokens)
         return tokens
 
-    def login(self, email: str, password: str) -> TokenResponse:
+    def login(self, email: str, password: str, *, mfa_code: str | None = None) -> LoginResponse:
         """Log in; the client then uses (and refreshes) the returned tokens."""
-        tokens = self._send(api.login(email, password))
+        tokens = self._send(api.login(email, password, mfa_code))
         self._store_tokens(tokens)
         return tokens
 
     def logout(self) -> None:
         """Revoke the refresh token (when logged in) and forget the tokens."""
-        self._send(api.logout(self.credentials.refresh_token))
+        if self.credentials.refresh_token:
+            self._send(api.logout(self.credentials.refresh_token))
         self.credentials.access_token = self.credentials.refresh_token = None
 
     # -- executions -----------------------------------------------------------------------
@@ -155,12 +163,13 @@ class Client(BaseClient):
         return self._send(api.pause_execution(execution_id))
 
     def resume_execution(
-        self, execution_id: Id, *, from_checkpoint: str | None = None
+        self, execution_id: Id, *, checkpoint_name: str | None = None
     ) -> ExecutionResponse:
-        return self._send(api.resume_execution(execution_id, from_checkpoint))
+        """Resume a paused or rolled-back execution, optionally from a named checkpoint."""
+        return self._send(api.resume_execution(execution_id, checkpoint_name))
 
-    def cancel_execution(self, execution_id: Id, *, reason: str | None = None) -> ExecutionResponse:
-        return self._send(api.cancel_execution(execution_id, reason))
+    def cancel_execution(self, execution_id: Id) -> ExecutionResponse:
+        return self._send(api.cancel_execution(execution_id))
 
     def list_checkpoints(
         self, execution_id: Id, *, limit: int = 100, offset: int = 0
@@ -206,10 +215,9 @@ class Client(BaseClient):
         checkpoint_id: Id,
         *,
         reason: str | None = None,
-        trigger_type: RollbackTrigger | str = RollbackTrigger.MANUAL,
     ) -> RollbackResponse:
         """Restore a checkpoint's state; the execution is ``rolled_back`` until resumed."""
-        return self._send(api.rollback(checkpoint_id, reason, trigger_type))
+        return self._send(api.rollback(checkpoint_id, reason))
 
     # -- failures -------------------------------------------------------------------------
 
@@ -250,11 +258,9 @@ class Client(BaseClient):
     ) -> Workflow:
         return self._send(api.create_workflow(name, definition, description))
 
-    def update_workflow(
-        self, workflow_id: Id, definition: dict[str, Any], *, description: str | None = None
-    ) -> Workflow:
+    def publish_version(self, workflow_id: Id, definition: dict[str, Any]) -> Workflow:
         """Store a new version of the definition (running executions keep theirs)."""
-        return self._send(api.update_workflow(workflow_id, definition, description))
+        return self._send(api.publish_version(workflow_id, definition))
 
     def list_workflows(
         self, *, status: str | None = None, limit: int = 20, offset: int = 0

@@ -24,7 +24,3 @@ class ExecutionAnalytics(Output):
     total_cost_usd: float = 0.0
     by_day: list[DayStats] = Field(default_factory=list)
     failure_breakdown: dict[str, int] = Field(default_factory=dict)
-
-
-class AnalyticsResponse(Output):
-    analytics: ExecutionAnalytics

@@ -1,4 +1,4 @@
-"""Checkpoints and rollbacks (LLD §2.3, §4.2 Checkpoint)."""
+"""Checkpoints and rollbacks as the API shows them (LLD §2.3, §4.2 Checkpoint)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from omium.schemas.common import Input, Output, Pagination
-from omium.schemas.executions import Execution
-from omium.types import RollbackTrigger
+from omium.schemas.common import Output
 
 
 class Checkpoint(Output):
@@ -21,29 +19,13 @@ class Checkpoint(Output):
     checkpoint_index: int | None = None
     state_size_bytes: int | None = None
     state_blob_uri: str | None = None
-    checksum: str | None = None
+    checksum: str | None = Field(None, description="sha256:<hex> of the canonical state.")
     validation_passed: bool | None = None
-    superseded: bool = False
+    superseded_at: datetime | None = Field(
+        None, description="Set when a rollback went back past it; kept, never deleted."
+    )
     created_at: datetime
     metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class CheckpointResponse(Output):
-    checkpoint: Checkpoint
-
-
-class CheckpointList(Output):
-    """``GET /api/v1/executions/{id}/checkpoints``."""
-
-    checkpoints: list[Checkpoint]
-    pagination: Pagination | None = None
-
-
-class RollbackCreate(Input):
-    """``POST /api/v1/checkpoints/{id}/rollback``."""
-
-    reason: str | None = None
-    trigger_type: RollbackTrigger = RollbackTrigger.MANUAL
 
 
 class Rollback(Output):
@@ -51,11 +33,5 @@ class Rollback(Output):
     execution_id: uuid.UUID
     from_checkpoint_id: uuid.UUID | None = None
     to_checkpoint_id: uuid.UUID
-    status: str
+    status: str | None = None
     completed_at: datetime | None = None
-
-
-class RollbackResponse(Output):
-    rollback: Rollback
-    execution: Execution
-    message: str | None = None

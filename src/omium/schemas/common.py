@@ -1,25 +1,38 @@
-"""Shapes shared by every resource of the API."""
+"""Bases and small shapes every API schema shares."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Input(BaseModel):
-    """Base of request bodies: unknown fields are refused."""
+    """A request body: unknown fields are rejected (422 INVALID_INPUT)."""
 
     model_config = ConfigDict(extra="forbid")
 
 
 class Output(BaseModel):
-    """Base of response bodies: fields a newer server adds are ignored by older clients."""
+    """A response body, read from ORM rows or dicts."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(from_attributes=True)
+
+
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
 class Pagination(Output):
-    """The ``pagination`` block of a list (LLD §2.4)."""
+    total: int = Field(description="Rows matching the filters, over all pages.")
+    limit: int
+    offset: int
 
-    total: int = Field(description="Items matching the filters, over all pages.")
-    limit: int = Field(description="Page size.")
-    offset: int = Field(description="Items skipped before this page.")
+
+class Message(Output):
+    message: str

@@ -1,4 +1,4 @@
-"""Workflows and their versions (LLD §1.1 workflows, §1.2 workflow_definitions)."""
+"""Workflows and their versioned definitions (LLD §1.1 workflows, §1.2 definitions)."""
 
 from __future__ import annotations
 
@@ -6,43 +6,34 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
-
-from omium.schemas.common import Input, Output, Pagination
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class WorkflowCreate(Input):
-    """``POST /api/v1/workflows``: a new workflow at version 1."""
+class WorkflowCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=255)
     description: str | None = None
     definition: dict[str, Any]
+    config: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
 
 
-class WorkflowUpdate(Input):
-    """``PUT /api/v1/workflows/{id}``: a new version of the definition."""
+class WorkflowVersionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    description: str | None = None
     definition: dict[str, Any]
 
 
-class Workflow(Output):
+class Workflow(BaseModel):
     id: uuid.UUID
+    tenant_id: uuid.UUID
     name: str
     description: str | None = None
+    definition: dict[str, Any]
     version: int
-    status: str
-    definition: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    status: str | None = None
     published_at: datetime | None = None
-
-
-class WorkflowResponse(Output):
-    workflow: Workflow
-    message: str | None = None
-
-
-class WorkflowList(Output):
-    workflows: list[Workflow]
-    pagination: Pagination
+    tags: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime

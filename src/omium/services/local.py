@@ -47,9 +47,7 @@ def local_principal(db: Database) -> LocalPrincipal:
     try:
         with UnitOfWork(db) as uow:
             s = uow.session
-            tenant = s.scalars(
-                select(Tenant).where(Tenant.slug == LOCAL_TENANT_SLUG)
-            ).one_or_none()
+            tenant = s.scalars(select(Tenant).where(Tenant.slug == LOCAL_TENANT_SLUG)).one_or_none()
             if tenant is None:
                 tenant = Tenant(name="Local", slug=LOCAL_TENANT_SLUG)
                 s.add(tenant)

@@ -5,6 +5,7 @@ from omium.store.models.base import Base
 from omium.store.models.checkpoints import Checkpoint, CheckpointBlob, Rollback
 from omium.store.models.consensus import ConsensusAck, ConsensusLog
 from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
+from omium.store.models.engine import ExecutionEvent, StepAttempt
 from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
 from omium.store.models.recovery import ExecutionPolicy, Failure, RecoveryAction
 from omium.store.models.tenancy import ApiKey, Role, Tenant, User, UserRole
@@ -22,6 +23,7 @@ __all__ = [
     "ConsensusAck",
     "ConsensusLog",
     "Execution",
+    "ExecutionEvent",
     "ExecutionMetrics",
     "ExecutionPolicy",
     "ExecutionTrace",
@@ -29,6 +31,7 @@ __all__ = [
     "RecoveryAction",
     "Role",
     "Rollback",
+    "StepAttempt",
     "Tenant",
     "User",
     "UserRole",

@@ -1,0 +1,121 @@
+"""Execution events: written to the outbox in the announcing transaction, then delivered.
+
+An :class:`EventBatch` collects the events of one unit of work; :meth:`EventBatch.flush`
+inserts them (one multi-row INSERT) before the commit; after the commit the caller hands the
+batch to :meth:`EventBus.publish`, which calls every in-process subscriber. A subscriber that
+raises is logged and skipped: it never undoes a committed change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from omium.clock import utcnow
+from omium.store.models import ExecutionEvent
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = frozenset(
+    {
+        "execution_queued",
+        "execution_started",
+        "step_started",
+        "step_completed",
+        "checkpoint_created",
+        "failure_detected",
+        "recovery_action",
+        "rollback",
+        "execution_rolled_back",
+        "execution_paused",
+        "execution_resumed",
+        "execution_completed",
+        "execution_failed",
+        "execution_cancelled",
+        "execution_released",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    tenant_id: uuid.UUID
+    execution_id: uuid.UUID
+    event_type: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass
+class EventBatch:
+    """The events of one transaction."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def add(
+        self, tenant_id: uuid.UUID, execution_id: uuid.UUID, event_type: str, **payload: Any
+    ) -> None:
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event_type!r}")
+        self.events.append(Event(tenant_id, execution_id, event_type, payload, utcnow()))
+
+    def flush(self, session: Session) -> None:
+        """Insert the events into the outbox, in the caller's transaction."""
+        if not self.events:
+            return
+        session.execute(
+            insert(ExecutionEvent),
+            [
+                {
+                    "tenant_id": e.tenant_id,
+                    "execution_id": e.execution_id,
+                    "event_type": e.event_type,
+                    "payload": {"execution_id": str(e.execution_id), **e.payload},
+                    "created_at": e.created_at,
+                }
+                for e in self.events
+            ],
+        )
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """In-process delivery of committed events to subscribers (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns a function that removes it."""
+        with self._lock:
+            self._subscribers.append(fn)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if fn in self._subscribers:
+                    self._subscribers.remove(fn)
+
+        return unsubscribe
+
+    def publish(self, batch: EventBatch) -> None:
+        if not batch.events:
+            return
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for event in batch.events:
+            for fn in subscribers:
+                try:
+                    fn(event)
+                except Exception:
+                    log.exception("event subscriber %r failed on %s", fn, event.event_type)

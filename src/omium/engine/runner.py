@@ -1,0 +1,574 @@
+"""The step runner: drives one claimed execution from its last checkpoint to an end.
+
+Invariants (see CONTRACTS.md):
+- Every write of a step boundary is one transaction opened by :meth:`Runner._boundary`: the
+  completed steps' named and ``{agent}_complete`` checkpoints, the successors'
+  ``{agent}_start`` checkpoints, agents rows, step attempts, execution counters and status,
+  and the outbox events. It starts with :func:`journal.fence`, so a worker that lost its lease
+  commits nothing.
+- Nothing after a step starts until its start checkpoint is committed.
+- Definition, agents rows and checkpoint names are read once per run, never per step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+
+from omium.clock import utcnow
+from omium.domain.transitions import Action, check_transition
+from omium.domain.workflow import FlowStep, WorkflowDefinition, parse_workflow_definition
+from omium.engine import journal
+from omium.engine import recovery as rec
+from omium.engine.events import EventBatch, EventBus
+from omium.engine.step import StepOutcome, run_attempt
+from omium.errors import CheckpointCorruptedError
+from omium.store.db import Database
+from omium.store.models import AgentMetrics, ExecutionMetrics
+from omium.store.uow import UnitOfWork
+from omium.types import ExecutionStatus
+
+log = logging.getLogger(__name__)
+
+#: A hook run after a step's checkpoints are committed and before its successors start:
+#: the consensus handoff (``consensus_required``) plugs in here. It returns None to go on,
+#: or a classified failure (consensus_violation) for the recovery policies.
+HandoffHook = Callable[["HandoffContext"], Any]
+
+
+@dataclass(frozen=True)
+class HandoffContext:
+    db: Database
+    tenant_id: uuid.UUID
+    execution_id: uuid.UUID
+    step: FlowStep
+    successors: list[FlowStep]
+    state: dict[str, Any]
+    definition: WorkflowDefinition
+
+
+@dataclass
+class RunResult:
+    status: str  # completed, failed, paused, released, lost
+    execution_id: uuid.UUID
+
+
+@dataclass
+class _Step:
+    spec: FlowStep
+    key: str
+    agent_row: uuid.UUID
+    start: journal.CheckpointRef | None = None
+    attempt_id: uuid.UUID | None = None
+    attempts: int = 0
+    failed: int = 0
+    done: bool = False
+    started_at: datetime | None = None
+    duration_ms: int = 0
+    pending_action: uuid.UUID | None = None
+    pending_failure: uuid.UUID | None = None
+    restored_state: dict[str, Any] | None = None
+
+
+@dataclass
+class EngineDeps:
+    db: Database
+    checkpoints: journal.CheckpointStore
+    bus: EventBus
+    lease_seconds: float = 10.0
+    handoff: HandoffHook | None = None
+    rng: random.Random = field(default_factory=random.Random)
+
+
+class Runner:
+    """Runs one execution this worker holds the lease of."""
+
+    def __init__(
+        self, deps: EngineDeps, tenant_id: uuid.UUID, execution_id: uuid.UUID, worker_id: str
+    ) -> None:
+        self.deps = deps
+        self.tenant_id = tenant_id
+        self.execution_id = execution_id
+        self.worker_id = worker_id
+        self.cancel = threading.Event()
+        self._release_requested = False
+        self._tasks: dict[int, asyncio.Task[StepOutcome]] = {}
+        self._checkpoint_ms = 0.0
+
+    # ------------------------------------------------------------------ control
+
+    def interrupt(self) -> None:
+        """Stop now: the lease is gone (cancelled, rolled back, taken over)."""
+        self.cancel.set()
+        for task in self._tasks.values():
+            task.cancel()
+
+    def release(self) -> None:
+        """Stop at the next step boundary and give the execution back (graceful shutdown)."""
+        self._release_requested = True
+
+    # ------------------------------------------------------------------ helpers
+
+    def _lease_until(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.deps.lease_seconds)
+
+    def _commit(self, uow: UnitOfWork, events: EventBatch) -> None:
+        events.flush(uow.session)
+        uow.commit()
+        self.deps.bus.publish(events)
+
+    def _checkpoint(
+        self,
+        uow: UnitOfWork,
+        step: _Step,
+        name: str,
+        kind: str,
+        state: dict[str, Any],
+        pre: list[str] | None,
+        post: list[str] | None,
+        events: EventBatch,
+    ) -> journal.CheckpointRef:
+        row = self.deps.checkpoints.create(
+            uow,
+            self.tenant_id,
+            self.execution_id,
+            name,
+            state,
+            agent_id=step.agent_row,
+            preconditions=pre,
+            postconditions=post,
+            metadata={
+                "step": step.spec.step,
+                "kind": kind,
+                "agent": step.spec.agent,
+                "attempt": step.attempts,
+                "worker": self.worker_id,
+            },
+        )
+        events.add(
+            self.tenant_id,
+            self.execution_id,
+            "checkpoint_created",
+            checkpoint_id=str(row.id),
+            checkpoint_name=name,
+            checkpoint_index=row.checkpoint_index,
+            step=step.spec.step,
+        )
+        self._last_checkpoint: str | None = name
+        self.last_checkpoint_id: uuid.UUID | None = row.id
+        return journal.CheckpointRef(row.id, name, row.checkpoint_index, step.spec.step, kind)
+
+    # ------------------------------------------------------------------ load
+
+    def _load(self) -> None:
+        with UnitOfWork(self.deps.db, read_only=True) as uow:
+            snap = journal.load_snapshot(uow, self.tenant_id, self.execution_id)
+            ex = snap.execution
+            self.definition = parse_workflow_definition(snap.definition)
+            self._version = ex.workflow_version
+            self.started_at = ex.started_at or utcnow()
+            self.input_params = dict(ex.input_params or {})
+            self.retry_count = ex.retry_count or 0
+            meta = dict(ex.metadata_ or {})
+            self.prompts: dict[str, str] = {
+                k: v["prompt"] for k, v in meta.get("agent_overrides", {}).items() if "prompt" in v
+            }
+            self.first_run = not snap.checkpoints and not snap.attempts
+            live = {c.name: c for c in snap.checkpoints}
+            last = snap.checkpoints[-1] if snap.checkpoints else None
+            self._last_checkpoint = last.name if last else None
+            self.last_checkpoint_id = last.id if last else None
+            self.state: dict[str, Any] = (
+                dict(self.deps.checkpoints.get_state(uow, self.tenant_id, last.id))
+                if last
+                else dict(self.input_params)
+            )
+            self.steps: dict[int, _Step] = {}
+            self._new_agents: list[dict[str, Any]] = []
+            for spec in self.definition.flow:
+                key = self.definition.step_key(spec)
+                agent_row = snap.agents.get(spec.step)
+                if agent_row is None:
+                    agent_row = uuid.uuid4()
+                    aspec = self.definition.agent_of(spec)
+                    self._new_agents.append(
+                        {
+                            "id": agent_row,
+                            "execution_id": self.execution_id,
+                            "name": aspec.id,
+                            "agent_type": aspec.handler,
+                            "framework": aspec.framework,
+                            "status": "pending",
+                            "config": {
+                                **aspec.config.model_dump(mode="json", exclude_none=True),
+                                "step": spec.step,
+                                "display_name": aspec.name or aspec.id,
+                            },
+                        }
+                    )
+                st = _Step(spec, key, agent_row, start=live.get(f"{key}_start"))
+                st.done = f"{key}_complete" in live
+                mine = [a for a in snap.attempts if a.step == spec.step]
+                st.attempts = len(mine)
+                st.failed = sum(1 for a in mine if a.status == "failed")
+                if spec.step in snap.actions:
+                    st.pending_action, st.pending_failure = snap.actions[spec.step]
+                self.steps[spec.step] = st
+            self.stale_attempts = any(a.status == "running" for a in snap.attempts)
+
+    def _ready(self) -> list[_Step]:
+        done = {n for n, s in self.steps.items() if s.done}
+        return [
+            s
+            for n, s in sorted(self.steps.items())
+            if not s.done and n not in self._tasks and all(d in done for d in s.spec.depends_on)
+        ]
+
+    # ------------------------------------------------------------------ run
+
+    async def run(self) -> RunResult:
+        try:
+            self._load()
+        except CheckpointCorruptedError as exc:
+            return self._fail_on_load(exc)
+        try:
+            return await self._drive()
+        except journal.LeaseLost:
+            log.info("execution %s: lease lost, stopping", self.execution_id)
+            self.interrupt()
+            return RunResult("lost", self.execution_id)
+        finally:
+            for task in self._tasks.values():
+                task.cancel()
+
+    async def _drive(self) -> RunResult:
+        status = self._boundary([], None, first=True)
+        while status != "terminal" and self._tasks:
+            done, _ = await asyncio.wait(
+                list(self._tasks.values()), return_when=asyncio.FIRST_COMPLETED
+            )
+            completed: list[StepOutcome] = []
+            for task in done:
+                outcome = task.result()
+                del self._tasks[outcome.step]
+                if outcome.failure is None:
+                    completed.append(outcome)
+                elif self._on_failure(outcome) == "terminal":
+                    return RunResult(self._terminal, self.execution_id)
+            if completed:
+                status = self._boundary(completed, None)
+        if status == "terminal":
+            return RunResult(self._terminal, self.execution_id)
+        # Nothing left to run in this process: paused, or handed back (shutdown).
+        self._let_go(status)
+        paused = status == ExecutionStatus.PAUSED
+        return RunResult("paused" if paused else "released", self.execution_id)
+
+    def _spawn(self, st: _Step, delay: float = 0.0) -> None:
+        async def go() -> StepOutcome:
+            if delay:
+                await asyncio.sleep(delay)
+            if st.attempt_id is None:
+                self._begin_attempt(st)
+            agent = self.definition.agent_of(st.spec)
+            state = st.restored_state if st.restored_state is not None else self.state
+            st.restored_state = None
+            return await run_attempt(
+                self.definition,
+                st.spec,
+                agent,
+                state,
+                execution_id=self.execution_id,
+                tenant_id=self.tenant_id,
+                attempt=st.attempts,
+                prompt=self.prompts.get(agent.id, agent.config.prompt),
+                cancel=self.cancel,
+                rng=self.deps.rng,
+            )
+
+        self._tasks[st.spec.step] = asyncio.ensure_future(go())
+
+    # ------------------------------------------------------------------ boundaries
+
+    def _attempt_row(self, st: _Step, now: datetime) -> dict[str, Any]:
+        st.attempts += 1
+        st.attempt_id = uuid.uuid4()
+        st.started_at = now
+        return {
+            "id": st.attempt_id,
+            "execution_id": self.execution_id,
+            "step": st.spec.step,
+            "agent_name": st.spec.agent,
+            "attempt": st.attempts,
+            "worker_id": self.worker_id,
+            "status": "running",
+            "started_at": now,
+        }
+
+    def _begin_attempt(self, st: _Step) -> None:
+        """A retry's own small transaction: the attempt row and its event."""
+        events = EventBatch()
+        with UnitOfWork(self.deps.db) as uow:
+            journal.fence(uow.session, self.execution_id, self.worker_id, self._lease_until())
+            now = utcnow()
+            journal.insert_attempts(uow.session, [self._attempt_row(st, now)])
+            journal.update_agent(uow.session, st.agent_row, status="running", started_at=now)
+            events.add(
+                self.tenant_id,
+                self.execution_id,
+                "step_started",
+                step=st.spec.step,
+                agent=st.spec.agent,
+                attempt=st.attempts,
+            )
+            self._commit(uow, events)
+
+    def _boundary(
+        self, completed: list[StepOutcome], starting: list[_Step] | None, *, first: bool = False
+    ) -> str:
+        """One transaction: complete ``completed``, start the steps now ready."""
+        t0 = time.perf_counter()
+        events = EventBatch()
+        now = utcnow()
+        with UnitOfWork(self.deps.db) as uow:
+            s = uow.session
+            status = journal.fence(s, self.execution_id, self.worker_id, self._lease_until())
+            if first:
+                if self.stale_attempts:
+                    journal.interrupt_attempts(s, self.execution_id)
+                journal.insert_agents(s, self._new_agents)
+                self._new_agents = []
+                if self.first_run:
+                    events.add(
+                        self.tenant_id,
+                        self.execution_id,
+                        "execution_started",
+                        workflow_version=self.definition_version(),
+                    )
+            for outcome in completed:
+                st = self.steps[outcome.step]
+                self.state.update(outcome.outputs)
+                agent = self.definition.agent_of(st.spec)
+                for name in st.spec.checkpoints:
+                    self._checkpoint(
+                        uow,
+                        st,
+                        name,
+                        "named",
+                        self.state,
+                        agent.config.preconditions,
+                        agent.config.postconditions,
+                        events,
+                    )
+                self._checkpoint(
+                    uow,
+                    st,
+                    f"{st.key}_complete",
+                    "complete",
+                    self.state,
+                    None,
+                    agent.config.postconditions,
+                    events,
+                )
+                st.done = True
+                st.duration_ms = outcome.duration_ms
+                journal.update_agent(
+                    s,
+                    st.agent_row,
+                    status="completed",
+                    completed_at=now,
+                    output=outcome.outputs,
+                    duration_ms=outcome.duration_ms,
+                    error=None,
+                )
+                if st.attempt_id is not None:
+                    journal.finish_attempt(s, st.attempt_id, "completed")
+                    st.attempt_id = None
+                if st.pending_action is not None:
+                    rec.resolve_action(s, st.pending_action, st.pending_failure, success=True)
+                    st.pending_action = st.pending_failure = None
+                events.add(
+                    self.tenant_id,
+                    self.execution_id,
+                    "step_completed",
+                    step=st.spec.step,
+                    agent=st.spec.agent,
+                    duration_ms=outcome.duration_ms,
+                )
+            values: dict[str, Any] = {}
+            if completed:
+                values["last_successful_checkpoint"] = self._last_checkpoint
+            if all(st.done for st in self.steps.values()) and status == ExecutionStatus.RUNNING:
+                self._complete(uow, now, events, values)
+                self._commit(uow, events)
+                return "terminal"
+            go_on = status == ExecutionStatus.RUNNING and not self._release_requested
+            ready = (self._ready() if starting is None else starting) if go_on else []
+            attempts: list[dict[str, Any]] = []
+            for st in ready:
+                if st.start is None:
+                    agent = self.definition.agent_of(st.spec)
+                    st.start = self._checkpoint(
+                        uow,
+                        st,
+                        f"{st.key}_start",
+                        "start",
+                        self.state,
+                        agent.config.preconditions,
+                        None,
+                        events,
+                    )
+                attempts.append(self._attempt_row(st, now))
+                journal.update_agent(s, st.agent_row, status="running", started_at=now)
+                events.add(
+                    self.tenant_id,
+                    self.execution_id,
+                    "step_started",
+                    step=st.spec.step,
+                    agent=st.spec.agent,
+                    attempt=st.attempts,
+                )
+            journal.insert_attempts(s, attempts)
+            if self._last_checkpoint is not None:
+                values["current_checkpoint"] = self._last_checkpoint
+            if values:
+                journal.fence(s, self.execution_id, self.worker_id, self._lease_until(), **values)
+            self._commit(uow, events)
+        self._checkpoint_ms += (time.perf_counter() - t0) * 1000
+        for st in ready:
+            self._spawn(st)
+        return status
+
+    def definition_version(self) -> int | None:
+        return self._version
+
+    def _complete(
+        self, uow: UnitOfWork, now: datetime, events: EventBatch, values: dict[str, Any]
+    ) -> None:
+        check_transition(ExecutionStatus.RUNNING, Action.COMPLETE, execution_id=self.execution_id)
+        sinks = {d for s in self.definition.flow for d in s.depends_on}
+        output: dict[str, Any] = {}
+        for spec in self.definition.flow:
+            if spec.step not in sinks:
+                keys = spec.outputs or []
+                output.update({k: self.state[k] for k in keys if k in self.state})
+        duration = int((now - self.started_at).total_seconds() * 1000)
+        journal.fence(
+            uow.session,
+            self.execution_id,
+            self.worker_id,
+            now,
+            status=ExecutionStatus.COMPLETED.value,
+            completed_at=now,
+            result=self.state,
+            output=output,
+            duration_ms=duration,
+            error=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            current_checkpoint=self._last_checkpoint,
+            last_successful_checkpoint=self._last_checkpoint,
+        )
+        self._write_metrics(uow, duration)
+        events.add(
+            self.tenant_id,
+            self.execution_id,
+            "execution_completed",
+            duration_ms=duration,
+            output=output,
+        )
+        self._terminal = ExecutionStatus.COMPLETED.value
+
+    def _write_metrics(self, uow: UnitOfWork, duration: int) -> None:
+        s = uow.session
+        counts = rec.counts(s, self.execution_id)
+        s.execute(
+            insert(cast(Table, ExecutionMetrics.__table__)).values(
+                id=uuid.uuid4(),
+                execution_id=self.execution_id,
+                total_duration_ms=duration,
+                checkpoint_overhead_ms=int(self._checkpoint_ms),
+                consensus_overhead_ms=0,
+                checkpoint_count=counts["checkpoints"],
+                rollback_count=counts["rollbacks"],
+                failure_count=counts["failures"],
+                retry_count=self.retry_count,
+                measured_at=utcnow(),
+            )
+        )
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "agent_id": st.agent_row,
+                "execution_id": self.execution_id,
+                "duration_ms": st.duration_ms,
+                "llm_provider": None,
+                "llm_model": None,
+                "measured_at": utcnow(),
+            }
+            for st in self.steps.values()
+            if st.done
+        ]
+        if rows:
+            s.execute(insert(cast(Table, AgentMetrics.__table__)), rows)
+
+    def _let_go(self, status: str) -> None:
+        events = EventBatch()
+        with UnitOfWork(self.deps.db) as uow:
+            journal.fence(
+                uow.session,
+                self.execution_id,
+                self.worker_id,
+                utcnow(),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            if status != ExecutionStatus.PAUSED:
+                events.add(
+                    self.tenant_id, self.execution_id, "execution_released", worker=self.worker_id
+                )
+            self._commit(uow, events)
+
+    # ------------------------------------------------------------------ failures
+
+    def _on_failure(self, outcome: StepOutcome) -> str:
+        st = self.steps[outcome.step]
+        assert outcome.failure is not None
+        events = EventBatch()
+        with UnitOfWork(self.deps.db) as uow:
+            status = journal.fence(
+                uow.session, self.execution_id, self.worker_id, self._lease_until()
+            )
+            plan = rec.handle_failure(
+                uow,
+                self,
+                st,
+                outcome,
+                events,
+                status=status,
+            )
+            self._commit(uow, events)
+        if plan.action in ("retry", "rollback", "prompt_edit"):
+            if plan.restored_state is not None:
+                st.restored_state = plan.restored_state
+            if plan.new_prompt is not None:
+                self.prompts[st.spec.agent] = plan.new_prompt
+            self._spawn(st, plan.delay_s)
+            return str(status)
+        # Pausing or failing ends this run: interrupt the siblings still running.
+        self.interrupt()
+        self._terminal = plan.final_status
+        return "terminal"
+
+    def _fail_on_load(self, exc: CheckpointCorruptedError) -> RunResult:
+        return rec.fail_on_load(self, exc)

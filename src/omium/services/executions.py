@@ -1,0 +1,430 @@
+"""Executions: start, read, pause, resume, cancel, roll back (each call one transaction).
+
+Status changes go through :mod:`omium.domain.transitions`. Changes that take an execution
+away from its worker (cancel, rollback) clear the lease: the worker's next write is fenced
+off and its runner is interrupted (at once in this process, via the event bus; at the next
+heartbeat elsewhere).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from omium.clock import utcnow
+from omium.domain.transitions import Action, check_transition
+from omium.domain.workflow import check_input_params, parse_workflow_definition
+from omium.engine import journal
+from omium.engine.events import EventBatch, EventBus
+from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, NotFoundError
+from omium.schemas.executions import AgentSummary, ExecutionCreate, ExecutionList, Progress
+from omium.schemas.executions import Execution as ExecutionOut
+from omium.store.db import Database
+from omium.store.models import (
+    Agent,
+    Checkpoint,
+    Execution,
+    RecoveryAction,
+    Rollback,
+    StepAttempt,
+    Workflow,
+    WorkflowDefinition,
+)
+from omium.store.uow import UnitOfWork
+from omium.types import ExecutionStatus
+
+
+def to_schema(uow: UnitOfWork, row: Execution) -> ExecutionOut:
+    agents = list(
+        uow.session.scalars(
+            select(Agent).where(Agent.execution_id == row.id).order_by(Agent.created_at, Agent.name)
+        )
+    )
+    agents.sort(key=lambda a: (a.config or {}).get("step", 0))
+    total = len(agents)
+    if not total:
+        definition = uow.session.scalar(
+            select(WorkflowDefinition.definition).where(
+                WorkflowDefinition.workflow_id == row.workflow_id,
+                WorkflowDefinition.version == row.workflow_version,
+            )
+        )
+        total = len((definition or {}).get("flow", []))
+    done = sum(1 for a in agents if a.status == "completed")
+    running = any(a.status == "running" for a in agents)
+    current = min(total, done + (1 if running else 0)) if total else 0
+    return ExecutionOut(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        tenant_id=row.tenant_id,
+        status=ExecutionStatus(row.status),
+        workflow_version=row.workflow_version,
+        trigger_type=row.trigger_type,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        current_checkpoint=row.current_checkpoint,
+        last_successful_checkpoint=row.last_successful_checkpoint,
+        progress=Progress(
+            current_step=current,
+            total_steps=total,
+            percentage=round(100.0 * done / total, 1) if total else 0.0,
+        ),
+        agents=[
+            AgentSummary(
+                id=a.id,
+                name=a.name,
+                agent_type=a.agent_type,
+                status=a.status,
+                duration_ms=a.duration_ms,
+                output=a.output,
+                error=a.error,
+            )
+            for a in agents
+        ],
+        input_params=row.input_params,
+        result=row.result,
+        output=row.output,
+        error=row.error,
+        duration_ms=row.duration_ms,
+        checkpoint_count=row.checkpoint_count or 0,
+        retry_count=row.retry_count or 0,
+        metadata=dict(row.metadata_ or {}),
+    )
+
+
+class ExecutionService:
+    def __init__(self, db: Database, checkpoints: journal.CheckpointStore, bus: EventBus) -> None:
+        self.db = db
+        self.checkpoints = checkpoints
+        self.bus = bus
+
+    def _commit(self, uow: UnitOfWork, events: EventBatch) -> None:
+        events.flush(uow.session)
+        uow.commit()
+        self.bus.publish(events)
+
+    # ------------------------------------------------------------------ start / read
+
+    def start(
+        self, tenant_id: uuid.UUID, data: ExecutionCreate, *, triggered_by: uuid.UUID | None = None
+    ) -> ExecutionOut:
+        """Create a pending execution of the workflow's current version; a worker runs it."""
+        events = EventBatch()
+        with UnitOfWork(self.db) as uow:
+            wf = uow.repo(Workflow, tenant_id).get(data.workflow_id)
+            if wf is None or wf.deleted_at is not None:
+                raise NotFoundError(
+                    f"Workflow with ID '{data.workflow_id}' not found",
+                    code=ErrorCode.WORKFLOW_NOT_FOUND,
+                    details={"workflow_id": str(data.workflow_id)},
+                )
+            check_input_params(parse_workflow_definition(wf.definition), data.input_params)
+            row = uow.repo(Execution, tenant_id).add(
+                Execution(
+                    tenant_id=tenant_id,
+                    workflow_id=wf.id,
+                    workflow_version=wf.version,
+                    triggered_by=triggered_by,
+                    trigger_type=data.trigger_type.value,
+                    status=ExecutionStatus.PENDING.value,
+                    input_params=data.input_params,
+                    metadata_=data.metadata,
+                    checkpoint_count=0,
+                    retry_count=0,
+                )
+            )
+            events.add(
+                tenant_id,
+                row.id,
+                "execution_queued",
+                workflow_id=str(wf.id),
+                workflow_version=wf.version,
+            )
+            out = to_schema(uow, row)
+            self._commit(uow, events)
+            return out
+
+    def get(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> ExecutionOut:
+        with UnitOfWork(self.db, read_only=True) as uow:
+            return to_schema(uow, uow.repo(Execution, tenant_id).require(execution_id))
+
+    def list(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        status: str | None = None,
+        workflow_id: uuid.UUID | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ExecutionList:
+        criteria: list[Any] = []
+        if status:
+            criteria.append(Execution.status == status)
+        if workflow_id:
+            criteria.append(Execution.workflow_id == workflow_id)
+        with UnitOfWork(self.db, read_only=True) as uow:
+            repo = uow.repo(Execution, tenant_id)
+            rows = repo.list(
+                *criteria, order_by=[Execution.created_at.desc()], limit=limit, offset=offset
+            )
+            return ExecutionList(
+                executions=[to_schema(uow, r) for r in rows],
+                total=repo.count(*criteria),
+                limit=limit,
+                offset=offset,
+            )
+
+    # ------------------------------------------------------------------ control
+
+    def pause(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> ExecutionOut:
+        """Pending: paused now. Running: paused at the next step boundary (the running step
+        finishes and is checkpointed; nothing after it starts)."""
+        events = EventBatch()
+        with UnitOfWork(self.db) as uow:
+            row = uow.repo(Execution, tenant_id).require(execution_id, for_update=True)
+            target = check_transition(row.status, Action.PAUSE, execution_id=execution_id)
+            row.status = target.value
+            row.metadata_ = {**(row.metadata_ or {}), "paused_at": utcnow().isoformat()}
+            events.add(tenant_id, execution_id, "execution_paused", reason="requested")
+            uow.session.flush()
+            out = to_schema(uow, row)
+            self._commit(uow, events)
+            return out
+
+    def resume(
+        self,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        *,
+        checkpoint_name: str | None = None,
+        triggered_by: uuid.UUID | None = None,
+    ) -> ExecutionOut:
+        """Run again from the current point, or from the live checkpoint ``checkpoint_name``."""
+        events = EventBatch()
+        with UnitOfWork(self.db) as uow:
+            row = uow.repo(Execution, tenant_id).require(execution_id, for_update=True)
+            check_transition(row.status, Action.RESUME, execution_id=execution_id)
+            if checkpoint_name is not None:
+                cp = uow.session.scalar(
+                    select(Checkpoint).where(
+                        Checkpoint.execution_id == execution_id,
+                        Checkpoint.checkpoint_name == checkpoint_name,
+                        Checkpoint.superseded_at.is_(None),
+                    )
+                )
+                if cp is None:
+                    raise NotFoundError(
+                        f"Execution '{execution_id}' has no live checkpoint '{checkpoint_name}'",
+                        code=ErrorCode.CHECKPOINT_NOT_FOUND,
+                        details={
+                            "execution_id": str(execution_id),
+                            "checkpoint_name": checkpoint_name,
+                        },
+                    )
+                self._roll_back(
+                    uow,
+                    row,
+                    cp,
+                    reason=f"resume from {checkpoint_name}",
+                    triggered_by=triggered_by,
+                    events=events,
+                )
+            uow.session.execute(
+                update(RecoveryAction)
+                .where(
+                    RecoveryAction.execution_id == execution_id,
+                    RecoveryAction.status == "pending",
+                )
+                .values(status="cancelled", completed_at=utcnow())
+            )
+            self._set_runnable(row)
+            events.add(
+                tenant_id, execution_id, "execution_resumed", checkpoint=row.current_checkpoint
+            )
+            events.add(tenant_id, execution_id, "execution_queued")
+            uow.session.flush()
+            out = to_schema(uow, row)
+            self._commit(uow, events)
+            return out
+
+    @staticmethod
+    def _set_runnable(row: Execution) -> None:
+        held = row.lease_owner is not None and row.status == ExecutionStatus.PAUSED.value
+        row.status = ExecutionStatus.RUNNING.value
+        row.error = None
+        row.completed_at = None
+        if not held:
+            # A paused execution whose runner still holds the lease (its step is finishing)
+            # keeps it: the runner goes on at the boundary. Otherwise any worker may claim it.
+            row.lease_owner = None
+            row.lease_expires_at = None
+
+    def cancel(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> ExecutionOut:
+        """Cancelled now; a running agent is interrupted."""
+        events = EventBatch()
+        with UnitOfWork(self.db) as uow:
+            row = uow.repo(Execution, tenant_id).require(execution_id, for_update=True)
+            target = check_transition(row.status, Action.CANCEL, execution_id=execution_id)
+            now = utcnow()
+            row.status = target.value
+            row.completed_at = now
+            row.lease_owner = None
+            row.lease_expires_at = None
+            if row.started_at:
+                row.duration_ms = int((now - row.started_at).total_seconds() * 1000)
+            s = uow.session
+            s.execute(
+                update(Agent)
+                .where(Agent.execution_id == execution_id, Agent.status == "running")
+                .values(status="failed", error="cancelled", completed_at=now)
+            )
+            s.execute(
+                update(StepAttempt)
+                .where(StepAttempt.execution_id == execution_id, StepAttempt.status == "running")
+                .values(status="cancelled", finished_at=now)
+            )
+            s.execute(
+                update(RecoveryAction)
+                .where(
+                    RecoveryAction.execution_id == execution_id,
+                    RecoveryAction.status.in_(("pending", "in_progress")),
+                )
+                .values(status="cancelled", completed_at=now)
+            )
+            events.add(tenant_id, execution_id, "execution_cancelled")
+            s.flush()
+            out = to_schema(uow, row)
+            self._commit(uow, events)
+            return out
+
+    def rollback_to_checkpoint(
+        self,
+        tenant_id: uuid.UUID,
+        checkpoint_id: uuid.UUID,
+        *,
+        reason: str = "manual rollback",
+        triggered_by: uuid.UUID | None = None,
+    ) -> ExecutionOut:
+        """Restore a checkpoint's state: a rollbacks row, later checkpoints superseded (kept),
+        status ``rolled_back`` until resumed."""
+        events = EventBatch()
+        with UnitOfWork(self.db) as uow:
+            cp = uow.repo(Checkpoint, tenant_id).require(checkpoint_id)
+            row = uow.repo(Execution, tenant_id).require(cp.execution_id, for_update=True)
+            target = check_transition(row.status, Action.ROLLBACK, execution_id=row.id)
+            if cp.superseded_at is not None:
+                raise ConflictError(
+                    f"Checkpoint '{cp.checkpoint_name}' was superseded by an earlier rollback",
+                    code=ErrorCode.ROLLBACK_FAILED,
+                    details={"checkpoint_id": str(checkpoint_id)},
+                )
+            self._roll_back(uow, row, cp, reason=reason, triggered_by=triggered_by, events=events)
+            row.status = target.value
+            row.lease_owner = None
+            row.lease_expires_at = None
+            row.completed_at = None
+            row.result = None
+            row.output = None
+            row.error = None
+            events.add(
+                tenant_id, row.id, "execution_rolled_back", checkpoint_name=cp.checkpoint_name
+            )
+            uow.session.flush()
+            out = to_schema(uow, row)
+            self._commit(uow, events)
+            return out
+
+    def _roll_back(
+        self,
+        uow: UnitOfWork,
+        row: Execution,
+        cp: Checkpoint,
+        *,
+        reason: str,
+        triggered_by: uuid.UUID | None,
+        events: EventBatch,
+    ) -> None:
+        s = uow.session
+        try:
+            self.checkpoints.get_state(uow, row.tenant_id, cp)
+        except CheckpointCorruptedError as exc:
+            raise ConflictError(
+                f"cannot roll back to '{cp.checkpoint_name}': {exc.message}",
+                code=ErrorCode.ROLLBACK_FAILED,
+                details=exc.details,
+            ) from None
+        latest = s.scalar(
+            select(Checkpoint)
+            .where(Checkpoint.execution_id == row.id, Checkpoint.superseded_at.is_(None))
+            .order_by(Checkpoint.checkpoint_index.desc())
+            .limit(1)
+        )
+        later = list(
+            s.scalars(
+                select(Checkpoint).where(
+                    Checkpoint.execution_id == row.id,
+                    Checkpoint.superseded_at.is_(None),
+                    Checkpoint.checkpoint_index > cp.checkpoint_index,
+                )
+            )
+        )
+        affected = sorted({c.agent_id for c in later if c.agent_id is not None}, key=str)
+        now = utcnow()
+        rollback = Rollback(
+            execution_id=row.id,
+            from_checkpoint_id=latest.id if latest else None,
+            to_checkpoint_id=cp.id,
+            triggered_by=triggered_by,
+            trigger_reason=reason[:255],
+            trigger_type="manual",
+            status="completed",
+            started_at=now,
+            completed_at=now,
+            rollback_success=True,
+            affected_agents=affected,
+            metadata_={"superseded": [c.checkpoint_name for c in later]},
+        )
+        s.add(rollback)
+        self.checkpoints.mark_superseded(uow, row.tenant_id, row.id, cp.checkpoint_index)
+        if affected:
+            s.execute(
+                update(Agent)
+                .where(Agent.id.in_(affected))
+                .values(status="rolled_back", completed_at=None, output=None, updated_at=now)
+            )
+        s.execute(
+            update(StepAttempt)
+            .where(StepAttempt.execution_id == row.id, StepAttempt.status == "running")
+            .values(status="interrupted", finished_at=now)
+        )
+        s.refresh(row)
+        row.current_checkpoint = cp.checkpoint_name
+        row.last_successful_checkpoint = cp.checkpoint_name
+        s.flush()
+        events.add(
+            row.tenant_id,
+            row.id,
+            "rollback",
+            rollback_id=str(rollback.id),
+            to_checkpoint=cp.checkpoint_name,
+            trigger_type="manual",
+            superseded=len(later),
+        )
+
+    def count_running(self, tenant_id: uuid.UUID) -> int:
+        with UnitOfWork(self.db, read_only=True) as uow:
+            return int(
+                uow.session.scalar(
+                    select(func.count())
+                    .select_from(Execution)
+                    .where(
+                        Execution.tenant_id == tenant_id,
+                        Execution.lease_owner.is_not(None),
+                        Execution.lease_expires_at >= utcnow(),
+                    )
+                )
+                or 0
+            )
