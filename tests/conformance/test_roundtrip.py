@@ -11,7 +11,6 @@ import pytest
 
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from omium.services.checkpoints import CheckpointService
-from omium.store.checkpoint_parts import blob_key
 from omium.store.db import Database
 from omium.store.state_codec import canonical_json, sha256_hex
 from omium.store.uow import UnitOfWork
@@ -78,7 +77,9 @@ def test_ten_megabyte_state_round_trips_through_the_blob_store(
     assert row.state_size_bytes > 10 * 1024 * 1024
     assert row.state_blob_uri.startswith(("file://", "s3://"))
     digest = sha256_hex(canonical_json(big))
-    assert row.state_blob_uri == service.blobs.uri(blob_key(scene.tenant_id, digest))
+    with UnitOfWork(clean_db, read_only=True) as uow:
+        [key] = service.parts.locations(uow.session, scene.tenant_id, [digest]).values()
+    assert row.state_blob_uri == service.blobs.uri(key)
     assert _state(clean_db, service, scene, row.id) == state
 
 

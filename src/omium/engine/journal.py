@@ -59,6 +59,13 @@ class CheckpointStore(Protocol):
     ) -> int: ...
 
 
+def uuid_array(session: Session, ids: list[uuid.UUID]) -> list[Any]:
+    """A UUID[] value: UUIDs on PostgreSQL, strings in SQLite's JSON array."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(ids)
+    return [str(i) for i in ids]
+
+
 class LeaseLost(Exception):
     """This worker no longer holds the execution (cancelled, rolled back, taken over)."""
 

@@ -76,6 +76,14 @@ class StorageStats:
     external_parts: int
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedCheckpoint:
+    """A new checkpoint and what it added to storage."""
+
+    checkpoint: Checkpoint
+    storage: WriteResult
+
+
 class _RetentionCache:
     """Per-tenant retention overrides, re-read at most every ``ttl`` seconds."""
 
@@ -114,7 +122,6 @@ class CheckpointService:
         self.compression = compression
         self.retention_days = retention_days
         self._retention = _RetentionCache()
-        self.last_write: WriteResult | None = None
 
     # ---------------------------------------------------------------- writing
 
@@ -140,6 +147,36 @@ class CheckpointService:
         live line of the execution already has a checkpoint of that name, ValidationError
         when ``state`` is not a JSON document.
         """
+        return self.write(
+            uow,
+            tenant_id,
+            execution_id,
+            name,
+            state,
+            index=index,
+            agent_id=agent_id,
+            preconditions=preconditions,
+            postconditions=postconditions,
+            validation_passed=validation_passed,
+            metadata=metadata,
+        ).checkpoint
+
+    def write(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        name: str,
+        state: Any,
+        *,
+        index: int | None = None,
+        agent_id: uuid.UUID | None = None,
+        preconditions: Any | None = None,
+        postconditions: Any | None = None,
+        validation_passed: bool = True,
+        metadata: dict[str, Any] | None = None,
+    ) -> CreatedCheckpoint:
+        """:meth:`create`, also saying what the checkpoint added to storage."""
         if not name or len(name) > 255:
             raise ValidationError(
                 "checkpoint_name must be 1 to 255 characters",
@@ -155,7 +192,6 @@ class CheckpointService:
         if agent_id is not None:
             self._check_agent(session, tenant_id, execution_id, agent_id)
         written = self.parts.write(session, tenant_id, encoded.parts, self.compression)
-        self.last_write = written
         checkpoint_id = uuid.uuid4()
         now = utcnow()
         days = self._retention_days(session, tenant_id)
@@ -188,7 +224,7 @@ class CheckpointService:
                     details={"execution_id": str(execution_id), "checkpoint_name": name},
                 ) from None
             raise
-        return Checkpoint(**values)
+        return CreatedCheckpoint(Checkpoint(**values), written)
 
     def _claim_index(
         self,
@@ -253,10 +289,10 @@ class CheckpointService:
         if largest is None or len(largest.raw) <= self.parts.inline_max:
             # Compressed it can only be smaller: every part is inline.
             return inline_uri(checkpoint_id)
-        if largest.digest in written.external_uris:
-            return written.external_uris[largest.digest]
-        known = self.parts.locations(session, tenant_id, [largest.digest])
-        return known.get(largest.digest, inline_uri(checkpoint_id))
+        key = written.external_keys.get(largest.digest)
+        if key is None:
+            key = self.parts.locations(session, tenant_id, [largest.digest]).get(largest.digest)
+        return inline_uri(checkpoint_id) if key is None else self.blobs.uri(key)
 
     def mark_superseded(
         self,

@@ -40,8 +40,13 @@ _TABLE = cast(Table, CheckpointBlob.__table__)
 
 
 def blob_key(tenant_id: uuid.UUID, digest: str) -> str:
-    """Where a large part lives in the blob store: ``<tenant>/<aa>/<digest>``."""
-    return f"{tenant_id.hex}/{digest[:2]}/{digest}"
+    """Where a new large part goes in the blob store: ``<tenant>/<aa>/<digest>.<nonce>``.
+
+    The nonce makes each upload its own object: when the sweep deletes a part's row and then
+    its object, a writer that meanwhile stored the same content again has uploaded to
+    another key, which the sweep does not touch.
+    """
+    return f"{tenant_id.hex}/{digest[:2]}/{digest}.{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,8 @@ class WriteResult:
     new_parts: int
     new_bytes: int
     reused_parts: int
-    external_uris: dict[str, str]
+    #: digest -> blob-store key of the large parts this write uploaded
+    external_keys: dict[str, str]
 
 
 class _CompressedCache:
@@ -131,8 +137,11 @@ class PartStore:
             return WriteResult(0, 0, 0, {})
         now = utcnow()
         rows: list[dict[str, Any]] = []
+        keys: dict[str, str] = {}
         for stored in unique.values():
             inline = len(stored.data) <= self.inline_max
+            if not inline:
+                keys[stored.digest] = blob_key(tenant_id, stored.digest)
             rows.append(
                 {
                     "tenant_id": tenant_id,
@@ -141,9 +150,7 @@ class PartStore:
                     "raw_size": stored.raw_size,
                     "stored_size": len(stored.data),
                     "data": stored.data if inline else None,
-                    "location": None
-                    if inline
-                    else self.blobs.uri(blob_key(tenant_id, stored.digest)),
+                    "location": keys.get(stored.digest),
                     "created_at": now,
                 }
             )
@@ -158,21 +165,22 @@ class PartStore:
         for digest in new_digests:
             stored = unique[digest]
             new_bytes += len(stored.data)
-            if len(stored.data) > self.inline_max:
+            if digest in keys:
                 # Uploaded while our row is uncommitted: the row only becomes visible (and
                 # dedupable by others) once the object is durable.
-                external[digest] = self.blobs.put(blob_key(tenant_id, digest), stored.data)
+                self.blobs.put(keys[digest], stored.data)
+                external[digest] = keys[digest]
         return WriteResult(
             new_parts=len(new_digests),
             new_bytes=new_bytes,
             reused_parts=len(unique) - len(new_digests),
-            external_uris=external,
+            external_keys=external,
         )
 
     def locations(
         self, session: Session, tenant_id: uuid.UUID, digests: Sequence[str]
     ) -> dict[str, str]:
-        """The blob-store URIs of those parts that live outside the database."""
+        """The blob-store keys of those parts that live outside the database."""
         rows = session.execute(
             select(_TABLE.c.digest, _TABLE.c.location).where(
                 _TABLE.c.tenant_id == tenant_id,
@@ -231,9 +239,10 @@ class PartStore:
             if row.location is None:
                 raise corrupted(checkpoint_id, key, "the part has neither bytes nor a location")
             try:
-                data = self.blobs.get(blob_key(tenant_id, digest))
+                data = self.blobs.get(row.location)
             except BlobNotFoundError:
-                raise corrupted(checkpoint_id, key, f"the blob {row.location} is missing") from None
+                location = self.blobs.uri(row.location)
+                raise corrupted(checkpoint_id, key, f"the blob {location} is missing") from None
         try:
             raw = decompress(bytes(data), row.compression)
         except ValueError as exc:
