@@ -73,7 +73,10 @@ def duration(ms: float | None) -> str:
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None) -> None:
-    t = Table(*columns, title=title, title_justify="left", header_style="bold")
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        # ids are what people copy into the next command: never cut them
+        t.add_column(column, no_wrap=column == "id", min_width=36 if column == "id" else None)
     for row in rows:
         t.add_row(*(str(c) if c is not None else "-" for c in row))
     out.print(t)

@@ -91,7 +91,8 @@ def render_timeline(console: Console, tl: Timeline) -> None:
                     outcome = a.status or "-"
                 else:
                     outcome = "[green]succeeded[/green]" if a.success else "[red]failed[/red]"
-                config = ", ".join(f"{k}={v}" for k, v in a.config.items() if k != "reason")
+                shown = ("to_checkpoint", "next_attempt", "delay_s", "new_prompt")
+                config = ", ".join(f"{k}={a.config[k]}" for k in shown if k in a.config)
                 console.print(
                     f"  [bold]action[/bold]         {_offset(a.triggered_at, start)} "
                     f"[bold]{a.action_type}[/bold] {outcome}"

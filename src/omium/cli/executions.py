@@ -25,6 +25,59 @@ from omium.schemas.responses import ExecutionResponse
 app = typer.Typer(help="List, inspect and control executions.", no_args_is_help=True)
 
 IdArg = Annotated[str, typer.Argument(help="The execution's id.")]
+LocalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--local",
+        help="Read this machine's data dir (runs of omium run / omium demo) instead of a server.",
+    ),
+]
+
+
+def _local_timeline(execution_id: str, json_: bool) -> None:
+    import uuid
+
+    from omium.cli._local import local_env
+    from omium.cli._report import render_timeline, timeline_json
+    from omium.config import load_settings
+    from omium.errors import OmiumError
+    from omium.services.timeline import execution_timeline
+
+    try:
+        ex_id = uuid.UUID(execution_id)
+    except ValueError:
+        raise typer.BadParameter(f"{execution_id!r} is not an execution id") from None
+    try:
+        with local_env(load_settings()) as env:
+            tl = execution_timeline(env.runtime.db, env.principal.tenant_id, ex_id)
+    except OmiumError as exc:
+        err.print(f"[red]error:[/red] {exc.message} [dim]({exc.code.value})[/dim]")
+        raise typer.Exit(3) from None
+    if json_:
+        print_json(timeline_json(tl))
+    else:
+        render_timeline(out, tl)
+
+
+def _local_list(limit: int, json_: bool) -> None:
+    from omium.cli._local import local_env
+    from omium.config import load_settings
+    from omium.services.timeline import recent_executions
+
+    with local_env(load_settings()) as env:
+        rows = recent_executions(env.runtime.db, env.principal.tenant_id, limit=limit)
+    if json_:
+        print_json(
+            [
+                {"id": str(i), "status": st, "created_at": c.isoformat(), "duration_ms": d}
+                for i, st, c, d in rows
+            ]
+        )
+        return
+    table(
+        ["id", "status", "created", "duration"],
+        ((i, status_text(st), when(c), duration(d)) for i, st, c, d in rows),
+    )
 
 
 @app.command("list")
@@ -33,10 +86,14 @@ def list_(
     workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Page size.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
+    local: LocalOpt = False,
     server: ServerOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """List executions, newest first."""
+    if local:
+        _local_list(limit, json_)
+        return
     with client(server) as c:
         page = c.list_executions(status=status, workflow_id=workflow, limit=limit, offset=offset)
     if json_:
@@ -60,8 +117,13 @@ def list_(
 
 
 @app.command()
-def show(execution_id: IdArg, server: ServerOpt = None, json_: JsonOpt = False) -> None:
+def show(
+    execution_id: IdArg, local: LocalOpt = False, server: ServerOpt = None, json_: JsonOpt = False
+) -> None:
     """Show an execution: status, progress, agents, checkpoints and failures."""
+    if local:
+        _local_timeline(execution_id, json_)
+        return
     with client(server) as c:
         execution = c.get_execution(execution_id)
         checkpoints = c.list_checkpoints(execution_id)

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from omium import __version__
 from omium.cli import analytics, auth, checkpoints, executions, failures, keys, workflows
+from omium.cli import demo as demo_cmd
 from omium.cli import run as run_cmd
 from omium.config import Settings, load_settings
 from omium.errors import ConfigurationError
@@ -24,6 +25,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+app.command(rich_help_panel="Local")(demo_cmd.demo)
 app.command(rich_help_panel="Local")(run_cmd.run)
 
 # Commands that talk to a server (see omium.cli._remote), one module per group.
