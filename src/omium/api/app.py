@@ -2,38 +2,63 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from omium import __version__
 from omium.api import health
 from omium.api.errors import install_error_handlers
+from omium.api.middleware import REQUEST_ID_HEADER, RequestEnvelopeMiddleware
+from omium.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from omium.api.routes import auth
 from omium.bootstrap import Runtime
+from omium.services.auth import AuthKit
 
-REQUEST_ID_HEADER = "X-Request-ID"
+__all__ = ["REQUEST_ID_HEADER", "create_app"]
+
+log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def _default_rate_limiter(runtime: Runtime) -> RateLimiter:
+    if runtime.settings.redis_url:
+        return RedisRateLimiter(runtime.settings.redis_url)
+    return MemoryRateLimiter()
+
+
+def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> FastAPI:
     """The REST API of one process, serving ``runtime``'s database."""
+    kit = AuthKit(runtime.db, runtime.settings)
+    limiter = rate_limiter or _default_rate_limiter(runtime)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Keys and secrets exist before the first request: generated on first start. A
+        # database not yet migrated is reported by /ready; the keys then load on first use.
+        try:
+            kit.start()
+        except SQLAlchemyError as exc:
+            log.warning("auth keys not loaded at start: %s", type(exc).__name__)
+        yield
+        limiter.close()
+
     app = FastAPI(
         title="Omium",
         version=__version__,
         description="Fault-tolerant runtime and control plane for multi-agent LLM workflows.",
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
-
-    @app.middleware("http")
-    async def _request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        request.state.request_id = given[:128] if given else f"req_{uuid.uuid4().hex}"
-        response = await call_next(request)
-        response.headers[REQUEST_ID_HEADER] = request.state.request_id
-        return response
-
+    app.state.auth = kit
+    app.state.rate_limiter = limiter
+    app.add_middleware(
+        RequestEnvelopeMiddleware, max_body_bytes=runtime.settings.max_request_body_bytes
+    )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(auth.wellknown)
     return app

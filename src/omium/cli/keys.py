@@ -10,7 +10,10 @@ import typer
 from omium.cli._output import JsonOpt, err, out, print_json, table, when
 from omium.cli._remote import ServerOpt, client
 
-app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app = typer.Typer(
+    help="API keys (create, list, revoke) and the keys access tokens are signed with.",
+    no_args_is_help=True,
+)
 
 
 @app.command()

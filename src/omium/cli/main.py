@@ -24,6 +24,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+# One `keys` group: API keys (omium.cli.keys) and the keys access tokens are signed with.
+keys_app = keys.app
+app.add_typer(keys_app, name="keys", rich_help_panel="Server")
 
 app.command(rich_help_panel="Local")(demo_cmd.demo)
 app.command(rich_help_panel="Local")(run_cmd.run)
@@ -36,7 +39,6 @@ app.add_typer(checkpoints.app, name="checkpoints", rich_help_panel="Server")
 app.add_typer(failures.app, name="failures", rich_help_panel="Server")
 app.add_typer(workflows.app, name="workflows", rich_help_panel="Server")
 app.command(rich_help_panel="Server")(analytics.analytics)
-app.add_typer(keys.app, name="keys", rich_help_panel="Server")
 
 err = Console(stderr=True)
 
@@ -122,6 +124,21 @@ def db_current() -> None:
         typer.echo(current_revision(db.engine) or "none")
     finally:
         db.dispose()
+
+
+@keys_app.command("rotate-signing")
+def keys_rotate_signing() -> None:
+    """Make a new RS256 signing key the active one; tokens signed by the old key stay valid
+    until they expire (the old key stays in /.well-known/jwks.json until then)."""
+    from omium.bootstrap import build_runtime
+    from omium.services.auth.keys import rotate_signing_key
+
+    runtime = build_runtime(_settings())
+    try:
+        kid = rotate_signing_key(runtime.db)
+        typer.echo(f"new signing key {kid}")
+    finally:
+        runtime.close()
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from omium.client._errors import error_from_response, unreachable
 from omium.client._sse import Event, aiter_sse
 from omium.schemas.analytics import ExecutionAnalytics
 from omium.schemas.api_keys import ApiKey, ApiKeyCreated
-from omium.schemas.auth import LoginResponse, RegisterResponse
+from omium.schemas.auth import LoginResponse, Me, RefreshResponse, RegisterResponse
 from omium.schemas.checkpoints import Checkpoint
 from omium.schemas.executions import Execution, ExecutionList
 from omium.schemas.responses import (
@@ -125,6 +125,19 @@ class AsyncClient(BaseClient):
         tokens = await self._send(api.login(email, password, mfa_code))
         self._store_tokens(tokens)
         return tokens
+
+    async def refresh_tokens(self) -> RefreshResponse:
+        """Trade the refresh token for a new pair now (done by itself on expiry)."""
+        token = self.credentials.refresh_token
+        if token is None:
+            raise ValueError("no refresh token: log in first")
+        tokens = await self._send(api.refresh(token))
+        self._store_tokens(tokens)
+        return tokens
+
+    async def me(self) -> Me:
+        """Who the credentials belong to: user, tenant, roles and permissions."""
+        return await self._send(api.me())
 
     async def logout(self) -> None:
         """Revoke the refresh token (when logged in) and forget the tokens."""

@@ -19,6 +19,7 @@ from omium.schemas.auth import (
     LoginRequest,
     LoginResponse,
     LogoutRequest,
+    Me,
     RefreshRequest,
     RefreshResponse,
     RegisterRequest,
@@ -122,6 +123,10 @@ def refresh(refresh_token: str) -> Call[RefreshResponse]:
 def logout(refresh_token: str) -> Call[None]:
     body = _body(LogoutRequest(refresh_token=refresh_token))
     return Call("POST", "/auth/logout", _none, body)
+
+
+def me() -> Call[Me]:
+    return Call("GET", "/auth/me", _model(Me))
 
 
 # -- executions -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """SQLAlchemy models of every table: LLD §1.1, the §1.2 collections, and Omium's additions."""
 
 from omium.store.models.audit import AuditLog
+from omium.store.models.auth import LoginAttempt, RefreshToken, ServerSecret, SigningKey
 from omium.store.models.base import Base
 from omium.store.models.checkpoints import Checkpoint, CheckpointBlob, Rollback
 from omium.store.models.consensus import ConsensusAck, ConsensusLog
@@ -28,9 +29,13 @@ __all__ = [
     "ExecutionPolicy",
     "ExecutionTrace",
     "Failure",
+    "LoginAttempt",
     "RecoveryAction",
+    "RefreshToken",
     "Role",
     "Rollback",
+    "ServerSecret",
+    "SigningKey",
     "StepAttempt",
     "Tenant",
     "User",
