@@ -22,6 +22,7 @@ from omium.services.auth import AuthKit
 from omium.services.checkpoints import CheckpointService
 from omium.services.executions import ExecutionService
 from omium.services.recovery import RecoveryService
+from omium.services.redis_relay import RedisRelay
 from omium.services.workflows import WorkflowService
 
 __all__ = ["REQUEST_ID_HEADER", "create_app"]
@@ -35,7 +36,12 @@ def _default_rate_limiter(runtime: Runtime) -> RateLimiter:
     return MemoryRateLimiter()
 
 
-def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    *,
+    rate_limiter: RateLimiter | None = None,
+    redis_relay: RedisRelay | None = None,
+) -> FastAPI:
     """The REST API of one process, serving ``runtime``'s database."""
     kit = AuthKit(runtime.db, runtime.settings)
     built = build_engine(runtime.settings, runtime.db)
@@ -47,6 +53,9 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
         checkpoints=cast(CheckpointService, built.deps.checkpoints),
     )
     limiter = rate_limiter or _default_rate_limiter(runtime)
+    relay = redis_relay
+    if relay is None and runtime.settings.redis_url:
+        relay = RedisRelay(runtime.db, runtime.settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -56,7 +65,11 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
             kit.start()
         except SQLAlchemyError as exc:
             log.warning("auth keys not loaded at start: %s", type(exc).__name__)
+        if relay is not None:
+            relay.start()
         yield
+        if relay is not None:
+            relay.stop()
         limiter.close()
         built.close()
 

@@ -239,7 +239,7 @@ def handle_failure(
                     started_at=utcnow(),
                     completed_at=utcnow(),
                     rollback_success=True,
-                    affected_agents=[st.agent_row],
+                    affected_agents=journal.uuid_array(s, [st.agent_row]),
                     metadata={"failure_id": str(failure_id)},
                 )
             )

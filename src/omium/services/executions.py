@@ -384,7 +384,7 @@ class ExecutionService:
             started_at=now,
             completed_at=now,
             rollback_success=True,
-            affected_agents=affected,
+            affected_agents=journal.uuid_array(s, affected),
             metadata_={"superseded": [c.checkpoint_name for c in later]},
         )
         s.add(rollback)
