@@ -17,14 +17,19 @@ from grpc_reflection.v1alpha import reflection
 
 from omium.engine import Engine
 from omium.rpc.calls import Authenticator
+from omium.rpc.checkpoint import CheckpointServicer
 from omium.rpc.consensus import ConsensusServicer
 from omium.rpc.execution import ExecutionServicer
 from omium.rpc.generated import (
+    checkpoint_pb2,
+    checkpoint_pb2_grpc,
     consensus_pb2,
     consensus_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
 )
+from omium.services.checkpoint_records import CheckpointRecords
+from omium.services.checkpoints import CheckpointService
 from omium.services.consensus import ConsensusService
 from omium.services.execution_events import ExecutionEventFeed
 from omium.services.executions import ExecutionService
@@ -32,6 +37,7 @@ from omium.store.db import Database
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_SERVICE = checkpoint_pb2.DESCRIPTOR.services_by_name["CheckpointService"].full_name
 CONSENSUS_SERVICE = consensus_pb2.DESCRIPTOR.services_by_name["ConsensusService"].full_name
 EXECUTION_SERVICE = execution_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name
 
@@ -41,6 +47,7 @@ class GrpcServices:
     """What the servicers call: the same services the REST API calls."""
 
     authenticator: Authenticator
+    checkpoints: CheckpointRecords
     consensus: ConsensusService
     executions: ExecutionService
     events: ExecutionEventFeed
@@ -60,6 +67,11 @@ class GrpcServer:
         self._health = health.aio.HealthServicer()
         self._services: list[str] = []
         auth = services.authenticator
+        self._add(
+            CHECKPOINT_SERVICE,
+            checkpoint_pb2_grpc.add_CheckpointServiceServicer_to_server,
+            CheckpointServicer(auth, services.checkpoints),
+        )
         self._add(
             CONSENSUS_SERVICE,
             consensus_pb2_grpc.add_ConsensusServiceServicer_to_server,
@@ -109,10 +121,14 @@ class GrpcServer:
 def build_services(db: Database, authenticator: Authenticator, engine: Engine) -> GrpcServices:
     """The services of one process, shared with its REST API and worker where it has them."""
     deps = engine.deps
+    executions = ExecutionService(deps.db, deps.checkpoints, deps.bus)
+    if not isinstance(deps.checkpoints, CheckpointService):
+        raise TypeError("the gRPC CheckpointService needs the engine's CheckpointService")
     return GrpcServices(
         authenticator=authenticator,
+        checkpoints=CheckpointRecords(db, deps.checkpoints, executions),
         consensus=ConsensusService(db),
-        executions=ExecutionService(deps.db, deps.checkpoints, deps.bus),
+        executions=executions,
         events=ExecutionEventFeed(db),
     )
 
