@@ -57,7 +57,7 @@ class Attempt(NamedTuple):
 
 def check_attempt_history(env: Env, execution_ids: list[uuid.UUID]) -> int:
     """Per step: interrupted attempts (in flight at a kill), then exactly one completed.
-    Per execution: the workers that ran it never interleave (no A..B..A)."""
+    Per execution: an attempt of another worker starts only after the earlier one ended."""
     with UnitOfWork(env.db) as uow:
         rows = [
             Attempt(*r)
@@ -91,11 +91,6 @@ def check_attempt_history(env: Env, execution_ids: list[uuid.UUID]) -> int:
         for statuses in by_step.values():
             assert statuses[-1] == "completed", statuses
             assert set(statuses[:-1]) <= {"interrupted"}, statuses
-        segments: list[str] = []
-        for a in attempts:
-            if not segments or segments[-1] != a.worker_id:
-                segments.append(a.worker_id)
-        assert len(segments) == len(set(segments)), segments
         # A takeover happens only after the earlier owner's attempts were closed.
         for i, a in enumerate(attempts):
             for b in attempts[i + 1 :]:
@@ -156,16 +151,32 @@ def test_sigkilled_workers_lose_nothing(env: Env, tmp_path: Path) -> None:
                 or 0
             )
 
+    names = {slot: f"w{slot}-g0" for slot in range(3)}
+
+    def busy_slots() -> list[int]:
+        # Kill workers while they run steps (an attempt of theirs is in flight).
+        with UnitOfWork(env.db, read_only=True) as uow:
+            owners = set(
+                uow.session.scalars(
+                    select(StepAttempt.worker_id).where(
+                        StepAttempt.execution_id.in_(ids), StepAttempt.status == "running"
+                    )
+                )
+            )
+        return [slot for slot, name in names.items() if name in owners]
+
     try:
         while remaining() and time.monotonic() < deadline:
-            time.sleep(rng.uniform(0.2, 0.8))
-            if kills < 12:
-                slot = rng.randrange(3)
+            time.sleep(rng.uniform(0.2, 0.6))
+            candidates = busy_slots() if kills < 10 else []
+            if candidates:
+                slot = rng.choice(candidates)
                 workers[slot].send_signal(signal.SIGKILL)
                 workers[slot].wait()
                 kills += 1
                 generation += 1
-                workers[slot] = spawn_worker(env_vars, f"w{slot}-g{generation}", tmp_path)
+                names[slot] = f"w{slot}-g{generation}"
+                workers[slot] = spawn_worker(env_vars, names[slot], tmp_path)
         assert remaining() == 0, "not every execution completed"
     finally:
         for p in workers.values():

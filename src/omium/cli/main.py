@@ -14,6 +14,9 @@ import typer
 from rich.console import Console
 
 from omium import __version__
+from omium.cli import analytics, auth, checkpoints, executions, failures, keys, workflows
+from omium.cli import demo as demo_cmd
+from omium.cli import run as run_cmd
 from omium.config import Settings, load_settings
 from omium.errors import ConfigurationError
 
@@ -28,10 +31,23 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-checkpoints_app = typer.Typer(help="Maintain checkpoints.", no_args_is_help=True)
-app.add_typer(checkpoints_app, name="checkpoints")
-keys_app = typer.Typer(help="Manage the keys access tokens are signed with.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
+# One `keys` group: API keys (omium.cli.keys) and the keys access tokens are signed with.
+keys_app = keys.app
+app.add_typer(keys_app, name="keys", rich_help_panel="Server")
+
+app.command(rich_help_panel="Local")(demo_cmd.demo)
+app.command(rich_help_panel="Local")(run_cmd.run)
+
+# Commands that talk to a server (see omium.cli._remote), one module per group.
+app.command(rich_help_panel="Server")(auth.login)
+app.command(rich_help_panel="Server")(auth.logout)
+app.add_typer(executions.app, name="executions", rich_help_panel="Server")
+# `checkpoints prune` (local maintenance) joins the remote checkpoints group.
+checkpoints_app = checkpoints.app
+app.add_typer(checkpoints_app, name="checkpoints", rich_help_panel="Server")
+app.add_typer(failures.app, name="failures", rich_help_panel="Server")
+app.add_typer(workflows.app, name="workflows", rich_help_panel="Server")
+app.command(rich_help_panel="Server")(analytics.analytics)
 
 err = Console(stderr=True)
 
