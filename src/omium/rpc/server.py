@@ -16,7 +16,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from omium.engine import Engine
-from omium.rpc.calls import Authenticator
 from omium.rpc.checkpoint import CheckpointServicer
 from omium.rpc.consensus import ConsensusServicer
 from omium.rpc.execution import ExecutionServicer
@@ -28,7 +27,7 @@ from omium.rpc.generated import (
     execution_pb2,
     execution_pb2_grpc,
 )
-from omium.services.checkpoint_records import CheckpointRecords
+from omium.services.auth.authenticator import Authenticator
 from omium.services.checkpoints import CheckpointService
 from omium.services.consensus import ConsensusService
 from omium.services.execution_events import ExecutionEventFeed
@@ -47,7 +46,8 @@ class GrpcServices:
     """What the servicers call: the same services the REST API calls."""
 
     authenticator: Authenticator
-    checkpoints: CheckpointRecords
+    db: Database
+    checkpoints: CheckpointService
     consensus: ConsensusService
     executions: ExecutionService
     events: ExecutionEventFeed
@@ -70,7 +70,7 @@ class GrpcServer:
         self._add(
             CHECKPOINT_SERVICE,
             checkpoint_pb2_grpc.add_CheckpointServiceServicer_to_server,
-            CheckpointServicer(auth, services.checkpoints),
+            CheckpointServicer(auth, services.db, services.checkpoints, services.executions),
         )
         self._add(
             CONSENSUS_SERVICE,
@@ -80,7 +80,7 @@ class GrpcServer:
         self._add(
             EXECUTION_SERVICE,
             execution_pb2_grpc.add_ExecutionServiceServicer_to_server,
-            ExecutionServicer(auth, services.executions, services.events),
+            ExecutionServicer(auth, services.db, services.executions, services.events),
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -126,7 +126,8 @@ def build_services(db: Database, authenticator: Authenticator, engine: Engine) -
         raise TypeError("the gRPC CheckpointService needs the engine's CheckpointService")
     return GrpcServices(
         authenticator=authenticator,
-        checkpoints=CheckpointRecords(db, deps.checkpoints, executions),
+        db=db,
+        checkpoints=deps.checkpoints,
         consensus=ConsensusService(db),
         executions=executions,
         events=ExecutionEventFeed(db),
