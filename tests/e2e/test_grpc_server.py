@@ -67,7 +67,7 @@ def grpc_alone(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     proc = _start(["grpc", "--port", str(port)], _env(tmp_path))
     target = f"127.0.0.1:{port}"
     try:
-        if not _serving(target, time.monotonic() + 30):
+        if not _serving(target, time.monotonic() + 90):
             proc.kill()
             out = proc.stdout.read().decode() if proc.stdout else ""
             pytest.fail(f"omium grpc did not serve:\n{out}")
@@ -98,7 +98,7 @@ def test_omium_server_serves_rest_and_grpc(tmp_path: Path) -> None:
         ["server", "--port", str(api_port), "--grpc-port", str(grpc_port)], _env(tmp_path)
     )
     try:
-        assert _serving(f"127.0.0.1:{grpc_port}", time.monotonic() + 30)
+        assert _serving(f"127.0.0.1:{grpc_port}", time.monotonic() + 90)
         assert httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=5).status_code == 200
     finally:
         if proc.poll() is None:
