@@ -117,29 +117,6 @@ class Settings(BaseSettings):
         None, ge=1, description="Days a checkpoint is kept (unset = forever)."
     )
 
-    agent_modules: str = Field(
-        "",
-        description="Comma-separated modules whose @omium.agent callables workers may run "
-        "(the allow-list; the 'omium.agents' entry-point group adds to it).",
-    )
-    worker_id: str | None = Field(
-        None, description="Name of this worker in leases (default: host:pid:random)."
-    )
-    worker_concurrency: int = Field(
-        8, ge=1, description="Executions one worker process runs at the same time."
-    )
-    worker_lease_seconds: float = Field(
-        10.0,
-        gt=0,
-        description="How long a worker's claim on an execution lasts without a heartbeat; "
-        "after it lapses another worker takes the execution over.",
-    )
-    worker_poll_seconds: float = Field(
-        0.5, gt=0, description="How often an idle worker looks for pending executions."
-    )
-    worker_shutdown_grace_seconds: float = Field(
-        30.0, ge=0, description="How long a stopping worker lets in-flight steps finish."
-    )
     # Auth, limits and request handling of the API.
     secret_key: SecretStr | None = Field(
         None,
@@ -163,6 +140,29 @@ class Settings(BaseSettings):
     )
     max_request_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body the API accepts (413 above)."
+    )
+    agent_modules: str = Field(
+        "",
+        description="Comma-separated modules whose @omium.agent callables workers may run "
+        "(the allow-list; the 'omium.agents' entry-point group adds to it).",
+    )
+    worker_id: str | None = Field(
+        None, description="Name of this worker in leases (default: host:pid:random)."
+    )
+    worker_concurrency: int = Field(
+        8, ge=1, description="Executions one worker process runs at the same time."
+    )
+    worker_lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a worker's claim on an execution lasts without a heartbeat; "
+        "after it lapses another worker takes the execution over.",
+    )
+    worker_poll_seconds: float = Field(
+        0.5, gt=0, description="How often an idle worker looks for pending executions."
+    )
+    worker_shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="How long a stopping worker lets in-flight steps finish."
     )
 
     @field_validator("log_level", mode="before")

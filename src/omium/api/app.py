@@ -14,7 +14,7 @@ from omium.api import health
 from omium.api.errors import install_error_handlers
 from omium.api.middleware import REQUEST_ID_HEADER, RequestEnvelopeMiddleware
 from omium.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from omium.api.routes import auth
+from omium.api.routes import access, auth
 from omium.bootstrap import Runtime
 from omium.services.auth import AuthKit
 
@@ -61,4 +61,5 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(auth.wellknown)
+    app.include_router(access.router)
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from omium.api.errors import request_id_of
 from omium.api.ratelimit import RateLimiter
@@ -100,3 +100,15 @@ KitDep = Annotated[AuthKit, Depends(kit_of)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 PublicCtx = Annotated[RequestContext, Depends(public)]
 AuthenticatedCtx = Annotated[RequestContext, Depends(require(AUTHENTICATED))]
+
+
+def _limit_param(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> int:
+    return limit
+
+
+def _offset_param(offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> int:
+    return offset
+
+
+Limit = Annotated[int, Depends(_limit_param)]
+Offset = Annotated[int, Depends(_offset_param)]

@@ -52,11 +52,11 @@ def _print(w: Workflow, json_: bool) -> None:
 def apply(
     file: Annotated[Path, typer.Argument(help="A workflow file (.yaml, .yml or .json).")],
     name: Annotated[str | None, typer.Option(help="Name (default: the file's name).")] = None,
-    publish: Annotated[bool, typer.Option(help="Publish the version right away.")] = False,
     server: ServerOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Create the workflow, or publish a new version of the workflow of the same name."""
+    """Create the workflow (published, version 1), or publish a new version of the workflow
+    of the same name (running executions keep the version they started with)."""
     file_name, description, definition = read_workflow_file(file)
     wf_name = name or file_name or file.stem
     with client(server) as c:
@@ -65,8 +65,6 @@ def apply(
             workflow = c.publish_version(existing[0].id, definition)
         else:
             workflow = c.create_workflow(wf_name, definition, description=description)
-        if publish:
-            workflow = c.publish_workflow(workflow.id)
     _print(workflow, json_)
 
 
@@ -132,6 +130,6 @@ def show(workflow_id: IdArg, server: ServerOpt = None, json_: JsonOpt = False) -
 
 @app.command()
 def publish(workflow_id: IdArg, server: ServerOpt = None, json_: JsonOpt = False) -> None:
-    """Publish a workflow's current version: new executions run it."""
+    """Publish a workflow again (an archived workflow cannot start executions)."""
     with client(server) as c:
         _print(c.publish_workflow(workflow_id), json_)
