@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,9 +15,14 @@ from omium.api import health
 from omium.api.errors import install_error_handlers
 from omium.api.middleware import REQUEST_ID_HEADER, RequestEnvelopeMiddleware
 from omium.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from omium.api.routes import access, auth
+from omium.api.routes import access, admin, auth, engine, events
 from omium.bootstrap import Runtime
+from omium.engine import build_engine
 from omium.services.auth import AuthKit
+from omium.services.checkpoints import CheckpointService
+from omium.services.executions import ExecutionService
+from omium.services.recovery import RecoveryService
+from omium.services.workflows import WorkflowService
 
 __all__ = ["REQUEST_ID_HEADER", "create_app"]
 
@@ -32,6 +38,14 @@ def _default_rate_limiter(runtime: Runtime) -> RateLimiter:
 def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> FastAPI:
     """The REST API of one process, serving ``runtime``'s database."""
     kit = AuthKit(runtime.db, runtime.settings)
+    built = build_engine(runtime.settings, runtime.db)
+    workflows, executions, recovery = built.services()
+    services = engine.EngineServices(
+        workflows=cast(WorkflowService, workflows),
+        executions=cast(ExecutionService, executions),
+        recovery=cast(RecoveryService, recovery),
+        checkpoints=cast(CheckpointService, built.deps.checkpoints),
+    )
     limiter = rate_limiter or _default_rate_limiter(runtime)
 
     @asynccontextmanager
@@ -44,6 +58,7 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
             log.warning("auth keys not loaded at start: %s", type(exc).__name__)
         yield
         limiter.close()
+        built.close()
 
     app = FastAPI(
         title="Omium",
@@ -54,6 +69,8 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
     app.state.runtime = runtime
     app.state.auth = kit
     app.state.rate_limiter = limiter
+    app.state.engine = built
+    app.state.engine_services = services
     app.add_middleware(
         RequestEnvelopeMiddleware, max_body_bytes=runtime.settings.max_request_body_bytes
     )
@@ -62,4 +79,7 @@ def create_app(runtime: Runtime, *, rate_limiter: RateLimiter | None = None) -> 
     app.include_router(auth.router)
     app.include_router(auth.wellknown)
     app.include_router(access.router)
+    app.include_router(engine.router)
+    app.include_router(events.router)
+    app.include_router(admin.router)
     return app
