@@ -23,7 +23,7 @@ def list_(
 ) -> None:
     """List an execution's checkpoints in order (superseded ones, with --all, dimmed)."""
     with client(server) as c:
-        page = c.list_checkpoints(execution, include_superseded=all_, limit=1000)
+        page = c.list_checkpoints(execution, include_superseded=all_, limit=200)
     checkpoints = page.checkpoints
     if json_:
         print_json(page)

@@ -84,7 +84,7 @@ def _local_list(limit: int, json_: bool) -> None:
 def list_(
     status: Annotated[str | None, typer.Option(help="Only this status (running, ...).")] = None,
     workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="Page size.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Page size.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
     local: LocalOpt = False,
     server: ServerOpt = None,

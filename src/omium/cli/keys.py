@@ -46,7 +46,7 @@ def create(
 
 @app.command("list")
 def list_(
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="Page size.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Page size.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
     server: ServerOpt = None,
     json_: JsonOpt = False,
