@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from omium.services.checkpoints import CheckpointService, StorageStats
 from omium.store.db import Database
+from omium.store.models import CheckpointBlob
 from omium.store.state_codec import canonical_json
 from omium.store.uow import UnitOfWork
 from tests.conformance.conftest import Scene, make_scene
@@ -112,4 +113,29 @@ def test_a_state_with_thousands_of_keys(
     state = {f"k{i:05d}": i for i in range(2500)} | {f"s{i}": f"v{i}" for i in range(2500)}
     created = write(clean_db, service, scene, "wide", state)
     assert created.storage.new_parts == 5000
+    assert read_state(clean_db, service, scene, created.checkpoint.id) == state
+
+
+def test_a_part_gone_since_the_last_write_is_stored_again(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    state = _state(3, 1000)
+    write(clean_db, service, scene, "a", state)
+    # The process remembers these parts as stored; someone removes them behind its back.
+    with clean_db.engine.begin() as conn:
+        conn.execute(CheckpointBlob.__table__.delete())
+    again = write(clean_db, service, scene, "b", state)
+    assert again.storage.new_parts == 3
+    assert read_state(clean_db, service, scene, again.checkpoint.id) == state
+
+
+def test_parts_of_a_rolled_back_write_are_not_taken_as_stored(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    state = _state(3, 1000)
+    with UnitOfWork(clean_db) as uow:
+        service.write(uow, scene.tenant_id, scene.execution_id, "lost", state)
+        # rolled back: no commit
+    created = write(clean_db, service, scene, "kept", state)
+    assert created.storage.new_parts == 3
     assert read_state(clean_db, service, scene, created.checkpoint.id) == state

@@ -50,6 +50,7 @@ from omium.store.checkpoint_writer import (
     AgentMissing,
     ExecutionMissing,
     LiveNameTaken,
+    PartsMissing,
     insert_checkpoint,
 )
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
@@ -203,7 +204,6 @@ class CheckpointService:
                 "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
             )
         session = uow.session
-        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression)
         checkpoint_id = uuid.uuid4()
         now = utcnow()
         days = self._retention_days(session, tenant_id)
@@ -213,7 +213,7 @@ class CheckpointService:
             "agent_id": agent_id,
             "checkpoint_name": name,
             "state_size_bytes": encoded.size,
-            "state_blob_uri": self._state_uri(session, tenant_id, checkpoint_id, encoded, prepared),
+            "state_blob_uri": inline_uri(checkpoint_id),
             "checksum": encoded.checksum,
             "preconditions": preconditions,
             "postconditions": postconditions,
@@ -225,25 +225,45 @@ class CheckpointService:
             "superseded_at": None,
             "state_manifest": _manifest(encoded),
         }
-        try:
-            outcome = insert_checkpoint(
-                session, tenant_id=tenant_id, row=row, index=index, parts=prepared.rows()
+        known = self.parts.known(tenant_id, encoded.parts)
+        for attempt in range(3):
+            # Parts this process saw stored are only checked; when one is gone (swept, or
+            # its transaction rolled back) the write is retried inserting it.
+            prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+            row["state_blob_uri"] = self._state_uri(
+                session, tenant_id, checkpoint_id, encoded, prepared
             )
-        except ExecutionMissing:
-            raise NotFoundError(
-                f"Execution with ID '{execution_id}' not found",
-                code=ErrorCode.EXECUTION_NOT_FOUND,
-                details={"execution_id": str(execution_id)},
-            ) from None
-        except AgentMissing:
-            raise NotFoundError(
-                f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
-            ) from None
-        except LiveNameTaken:
-            raise ConflictError(
-                f"Execution {execution_id} already has a live checkpoint named '{name}'",
-                details={"execution_id": str(execution_id), "checkpoint_name": name},
-            ) from None
+            try:
+                outcome = insert_checkpoint(
+                    session,
+                    tenant_id=tenant_id,
+                    row=row,
+                    index=index,
+                    parts=prepared.rows(),
+                    known=prepared.known,
+                )
+                break
+            except PartsMissing as missing:
+                self.parts.forget(tenant_id, known - missing.present)
+                known = missing.present if attempt == 0 else set()
+            except ExecutionMissing:
+                raise NotFoundError(
+                    f"Execution with ID '{execution_id}' not found",
+                    code=ErrorCode.EXECUTION_NOT_FOUND,
+                    details={"execution_id": str(execution_id)},
+                ) from None
+            except AgentMissing:
+                raise NotFoundError(
+                    f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
+                ) from None
+            except LiveNameTaken:
+                raise ConflictError(
+                    f"Execution {execution_id} already has a live checkpoint named '{name}'",
+                    details={"execution_id": str(execution_id), "checkpoint_name": name},
+                ) from None
+        else:  # pragma: no cover - the last attempt checks no known part
+            raise RuntimeError("checkpoint parts kept disappearing")
+        self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
         written = self.parts.finish(prepared, outcome.new_digests)
         self._fix_state_uri(session, tenant_id, row, encoded, prepared, written)
         loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
@@ -257,10 +277,11 @@ class CheckpointService:
         override = self._retention.get(session, tenant_id)
         return override if override is not None else self.retention_days
 
-    def _largest_external(self, encoded: EncodedState, prepared: PreparedParts) -> str | None:
-        """The digest of the state's largest part if that part lives in the blob store."""
+    def _largest_if_external(self, encoded: EncodedState) -> str | None:
+        """The digest of the state's largest part when it may live in the blob store."""
         largest = max(encoded.parts, key=lambda part: len(part.raw), default=None)
-        if largest is None or largest.digest not in prepared.keys:
+        # Compressed it can only shrink: a part this small is inline for sure.
+        if largest is None or len(largest.raw) <= self.parts.inline_max:
             return None
         return largest.digest
 
@@ -272,12 +293,14 @@ class CheckpointService:
         encoded: EncodedState,
         prepared: PreparedParts,
     ) -> str:
-        digest = self._largest_external(encoded, prepared)
+        digest = self._largest_if_external(encoded)
         if digest is None:
             return inline_uri(checkpoint_id)
         # Large states only: one more query, to point at the object already stored.
         key = self.parts.locations(session, tenant_id, [digest]).get(digest)
-        return self.blobs.uri(key if key is not None else prepared.keys[digest])
+        if key is None:
+            key = prepared.keys.get(digest)
+        return inline_uri(checkpoint_id) if key is None else self.blobs.uri(key)
 
     def _fix_state_uri(
         self,
@@ -288,8 +311,8 @@ class CheckpointService:
         prepared: PreparedParts,
         written: WriteResult,
     ) -> None:
-        digest = self._largest_external(encoded, prepared)
-        if digest is None or digest in written.external_keys:
+        digest = self._largest_if_external(encoded)
+        if digest is None or digest in written.external_keys or digest not in prepared.keys:
             return
         if row["state_blob_uri"] != self.blobs.uri(prepared.keys[digest]):
             return

@@ -35,6 +35,12 @@ _zstd_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
 _zstd_decompressor = zstandard.ZstdDecompressor()
 
 
+# One encoder, built once: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 class StateEncodingError(ValueError):
     """The state is not a JSON document (a set, bytes, NaN, a non-string key, ...)."""
 
@@ -46,9 +52,7 @@ def canonical_json(value: Any) -> bytes:
         StateEncodingError: the value cannot be represented as strict JSON.
     """
     try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
+        return _ENCODER.encode(value).encode()
     except (TypeError, ValueError) as exc:
         raise StateEncodingError(f"state is not a JSON document: {exc}") from exc
 
