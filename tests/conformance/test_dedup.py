@@ -5,7 +5,7 @@ from __future__ import annotations
 from omium.services.checkpoints import CheckpointService, StorageStats
 from omium.store.db import Database
 from omium.store.models import CheckpointBlob
-from omium.store.state_codec import canonical_json
+from omium.store.state_codec import canonical_json, canonical_state
 from omium.store.uow import UnitOfWork
 from tests.conformance.conftest import Scene, make_scene
 from tests.conformance.helpers import random_text, read_state, write
@@ -59,7 +59,7 @@ def test_changing_one_key_of_a_megabyte_state_stores_one_key(
         last = service.latest(uow, scene.tenant_id, scene.execution_id)
         assert last is not None
         assert service.get_state(uow, scene.tenant_id, last.id) == state
-        assert last.state_size_bytes == len(canonical_json(state))
+        assert last.state_size_bytes == len(canonical_state(state))
 
 
 def test_ten_steps_store_at_most_a_fifth_more_than_they_changed(

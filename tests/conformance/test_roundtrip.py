@@ -12,7 +12,7 @@ import pytest
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from omium.services.checkpoints import CheckpointService
 from omium.store.db import Database
-from omium.store.state_codec import canonical_json, sha256_hex
+from omium.store.state_codec import canonical_json, canonical_state, sha256_hex
 from omium.store.uow import UnitOfWork
 from tests.conformance.conftest import Scene, make_scene
 
@@ -47,7 +47,16 @@ STATES = {
         "nul": "a\u0000b",
     },
     "nested": {"tree": _deep(200)},
-    "types": {"i": 2**62, "f": 0.1, "neg": -3.5e-10, "t": True, "n": None, "l": [], "o": {}},
+    "types": {
+        "i": 2**62,
+        "big": -(2**70),
+        "f": 0.1,
+        "neg": -3.5e-10,
+        "t": True,
+        "n": None,
+        "l": [],
+        "o": {},
+    },
     "empty": {},
     "list": [1, "two", {"three": 3}],
     "scalar": "just a string",
@@ -62,8 +71,8 @@ def test_state_round_trips(
     state = STATES[kind]
     row = _create(clean_db, service, scene, f"cp_{kind}", state)
     assert _state(clean_db, service, scene, row.id) == state
-    assert row.checksum == sha256_hex(canonical_json(state))
-    assert row.state_size_bytes == len(canonical_json(state))
+    assert row.checksum == sha256_hex(canonical_state(state))
+    assert row.state_size_bytes == len(canonical_state(state))
     assert row.state_blob_uri == f"db://checkpoints/{row.id}"
 
 
