@@ -12,6 +12,7 @@ import pytest
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from omium.services.checkpoints import CheckpointService
 from omium.store.db import Database
+from omium.store.models import Execution
 from omium.store.state_codec import canonical_json, canonical_state, sha256_hex
 from omium.store.uow import UnitOfWork
 from tests.conformance.conftest import Scene, make_scene
@@ -209,3 +210,21 @@ def test_delete_removes_the_checkpoint(
         uow.commit()
     with UnitOfWork(clean_db) as uow, pytest.raises(NotFoundError):
         service.get(uow, scene.tenant_id, row.id)
+
+
+def test_mark_superseded_keeps_the_callers_other_changes(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    rows = [_create(clean_db, service, scene, f"s{i}", {"i": i}) for i in range(3)]
+    with UnitOfWork(clean_db) as uow:
+        execution = uow.session.get(Execution, scene.execution_id)
+        loaded = service.get(uow, scene.tenant_id, rows[2].id)
+        assert execution is not None
+        execution.current_checkpoint = "s0"  # not flushed yet
+        assert service.mark_superseded(uow, scene.tenant_id, scene.execution_id, 0) == 2
+        assert loaded.superseded_at is not None
+        assert execution.current_checkpoint == "s0"
+        uow.commit()
+    with UnitOfWork(clean_db, read_only=True) as uow:
+        execution = uow.session.get(Execution, scene.execution_id)
+        assert execution is not None and execution.current_checkpoint == "s0"

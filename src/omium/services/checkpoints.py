@@ -337,19 +337,29 @@ class CheckpointService:
         """Mark the live checkpoints with an index above ``after_index`` superseded (a
         rollback went back over them); they are kept, their names become free again.
         Returns how many were marked."""
-        self._require_execution(uow.session, tenant_id, execution_id)
-        result = uow.session.execute(
-            update(_CHECKPOINTS)
-            .where(
-                _CHECKPOINTS.c.execution_id == execution_id,
-                _CHECKPOINTS.c.checkpoint_index > after_index,
-                _CHECKPOINTS.c.superseded_at.is_(None),
-            )
-            .values(superseded_at=utcnow())
-            .execution_options(synchronize_session=False)
+        session = uow.session
+        self._require_execution(session, tenant_id, execution_id)
+        now = utcnow()
+        marked = list(
+            session.execute(
+                update(_CHECKPOINTS)
+                .where(
+                    _CHECKPOINTS.c.execution_id == execution_id,
+                    _CHECKPOINTS.c.checkpoint_index > after_index,
+                    _CHECKPOINTS.c.superseded_at.is_(None),
+                )
+                .values(superseded_at=now)
+                .returning(_CHECKPOINTS.c.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
         )
-        uow.session.expire_all()
-        return int(getattr(result, "rowcount", 0) or 0)
+        # Only the loaded rows that changed are brought up to date: the caller's other
+        # pending changes in this unit of work stay as they are.
+        for checkpoint_id in marked:
+            loaded = session.identity_map.get(session.identity_key(Checkpoint, checkpoint_id))
+            if loaded is not None:
+                set_committed_value(loaded, "superseded_at", now)
+        return len(marked)
 
     def delete(self, uow: UnitOfWork, tenant_id: uuid.UUID, checkpoint_id: uuid.UUID) -> None:
         """Delete a checkpoint row; its parts go with the next sweep once nothing names them.
