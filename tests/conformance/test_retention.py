@@ -15,6 +15,7 @@ from omium.errors import NotFoundError
 from omium.services.checkpoint_sweep import CheckpointSweeper
 from omium.services.checkpoints import TENANT_RETENTION_KEY, CheckpointService
 from omium.store.db import Database
+from omium.store.manifest import manifest_digests
 from omium.store.models import CheckpointBlob, Execution, Rollback, Tenant
 from omium.store.uow import UnitOfWork
 from omium.types import CompressionType
@@ -61,7 +62,7 @@ def test_sweep_deletes_expired_checkpoints_and_their_parts(
     keep_forever = create(clean_db, service, scene, "forever", {"own": 1, **shared})
     with UnitOfWork(clean_db, read_only=True) as uow:
         location = service.parts.locations(
-            uow.session, scene.tenant_id, [d for _, d in old.state_manifest["parts"]]
+            uow.session, scene.tenant_id, manifest_digests(old.state_manifest)
         )
         assert len(location) == 1
         before = service.storage_stats(uow, scene.tenant_id)

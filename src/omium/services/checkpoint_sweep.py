@@ -30,9 +30,9 @@ from sqlalchemy import Table, and_, delete, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
-from omium.services.checkpoints import manifest_digests
 from omium.store.blobs import BlobStore
 from omium.store.db import Database
+from omium.store.manifest import manifest_digests
 from omium.store.models import Checkpoint, CheckpointBlob, Execution, Failure, Rollback
 from omium.store.uow import UnitOfWork
 

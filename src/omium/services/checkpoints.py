@@ -53,6 +53,7 @@ from omium.store.checkpoint_writer import (
     PartsMissing,
     insert_checkpoint,
 )
+from omium.store.manifest import build_manifest, parse_manifest
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
 from omium.store.state_codec import (
@@ -68,7 +69,6 @@ from omium.types import CompressionType
 #: The tenant setting (``tenants.settings``) that overrides the global retention.
 TENANT_RETENTION_KEY = "checkpoint_retention_days"
 
-_MANIFEST_VERSION = 1
 _CHECKPOINTS = cast(Table, Checkpoint.__table__)
 _EXECUTIONS = cast(Table, Execution.__table__)
 
@@ -223,7 +223,7 @@ class CheckpointService:
             "created_at": now,
             "expires_at": now + timedelta(days=days) if days else None,
             "superseded_at": None,
-            "state_manifest": _manifest(encoded),
+            "state_manifest": build_manifest(encoded),
         }
         known = self.parts.known(tenant_id, encoded.parts)
         for attempt in range(3):
@@ -516,38 +516,11 @@ class CheckpointService:
         self.blobs.close()
 
 
-def _manifest(encoded: EncodedState) -> dict[str, Any]:
-    return {
-        "v": _MANIFEST_VERSION,
-        "object": encoded.is_object,
-        "parts": [[part.key, part.digest] for part in encoded.parts],
-    }
-
-
 def _parse_manifest(row: Checkpoint) -> tuple[bool, list[tuple[str | None, str]]]:
-    manifest = row.state_manifest
     try:
-        if not isinstance(manifest, dict) or manifest.get("v") != _MANIFEST_VERSION:
-            raise ValueError("unknown manifest")
-        parts = [(key, str(digest)) for key, digest in manifest["parts"]]
-        is_object = bool(manifest["object"])
-        if is_object and any(not isinstance(key, str) for key, _ in parts):
-            raise ValueError("a part of an object state has no key")
-        if not is_object and len(parts) != 1:
-            raise ValueError("a non-object state must have exactly one part")
-    except (KeyError, TypeError, ValueError) as exc:
+        return parse_manifest(row.state_manifest)
+    except ValueError as exc:
         raise corrupted(row.id, None, f"its manifest is unreadable ({exc})") from None
-    return is_object, parts
-
-
-def manifest_digests(manifest: Any) -> list[str]:
-    """The part digests a stored manifest names (an unreadable manifest names none)."""
-    if not isinstance(manifest, dict):
-        return []
-    parts = manifest.get("parts")
-    if not isinstance(parts, list):
-        return []
-    return [str(item[1]) for item in parts if isinstance(item, list) and len(item) == 2]
 
 
 def build_checkpoint_service(settings: Settings) -> CheckpointService:
