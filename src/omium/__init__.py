@@ -1,15 +1,36 @@
-"""Omium: a fault-tolerant runtime and control plane for multi-agent LLM workflows."""
+"""Omium: a fault-tolerant runtime and control plane for multi-agent LLM workflows.
 
-from typing import Any
+Heavy parts load on first use, so ``import omium.client`` pulls in neither SQLAlchemy nor
+FastAPI: an application that only drives a remote server stays light.
+"""
 
-from omium.agents import AgentContext, agent
-from omium.config import Settings, load_settings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from omium.errors import ErrorCode, OmiumError
+
+if TYPE_CHECKING:
+    from omium.agents import AgentContext, agent
+    from omium.client import AsyncClient, Client
+    from omium.config import Settings, load_settings
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "AgentContext": "omium.agents",
+    "agent": "omium.agents",
+    "AsyncClient": "omium.client",
+    "Client": "omium.client",
+    "Settings": "omium.config",
+    "load_settings": "omium.config",
+}
+
 __all__ = [
     "AgentContext",
+    "AsyncClient",
+    "Client",
     "ErrorCode",
     "OmiumError",
     "Settings",
@@ -25,3 +46,12 @@ def run(definition: Any, input_params: Any = None, **kwargs: Any) -> Any:
     from omium.engine.inline import run as _run
 
     return _run(definition, input_params, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'omium' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -140,6 +140,30 @@ class Settings(BaseSettings):
     worker_shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="How long a stopping worker lets in-flight steps finish."
     )
+    # Auth, limits and request handling of the API.
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that encrypts TOTP secrets at rest (any string of 32+ characters); "
+        "unset = one generated on first start and kept in the database.",
+    )
+    access_token_ttl_seconds: int = Field(
+        3600, ge=60, le=86400, description="Lifetime of an access token (JWT), in seconds."
+    )
+    refresh_token_ttl_seconds: int = Field(
+        30 * 86400, ge=300, description="Lifetime of a refresh token, in seconds."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins of one email within the lockout window that lock it."
+    )
+    login_lockout_seconds: int = Field(
+        900, ge=1, description="Window of counted failed logins, and how long a lock lasts."
+    )
+    rate_limit_per_minute: int = Field(
+        600, ge=1, description="Requests per minute one principal may make to one route."
+    )
+    max_request_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body the API accepts (413 above)."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -172,6 +196,22 @@ class Settings(BaseSettings):
                 f"unsupported Redis URL {value!r}: use redis://host:6379/0 or rediss://..."
             )
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("the secret key must be at least 32 characters long")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_generated_secrets_in_production(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and self.secret_key is None:
+            raise ValueError(
+                "production needs OMIUM_SECRET_KEY (a generated key would live only in the "
+                "database it protects)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

@@ -2,38 +2,97 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import cast
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from omium import __version__
 from omium.api import health
 from omium.api.errors import install_error_handlers
+from omium.api.middleware import REQUEST_ID_HEADER, RequestEnvelopeMiddleware
+from omium.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from omium.api.routes import access, admin, auth, engine, events
 from omium.bootstrap import Runtime
+from omium.engine import build_engine
+from omium.services.auth import AuthKit
+from omium.services.checkpoints import CheckpointService
+from omium.services.executions import ExecutionService
+from omium.services.recovery import RecoveryService
+from omium.services.redis_relay import RedisRelay
+from omium.services.workflows import WorkflowService
 
-REQUEST_ID_HEADER = "X-Request-ID"
+__all__ = ["REQUEST_ID_HEADER", "create_app"]
+
+log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def _default_rate_limiter(runtime: Runtime) -> RateLimiter:
+    if runtime.settings.redis_url:
+        return RedisRateLimiter(runtime.settings.redis_url)
+    return MemoryRateLimiter()
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    rate_limiter: RateLimiter | None = None,
+    redis_relay: RedisRelay | None = None,
+) -> FastAPI:
     """The REST API of one process, serving ``runtime``'s database."""
+    kit = AuthKit(runtime.db, runtime.settings)
+    built = build_engine(runtime.settings, runtime.db)
+    workflows, executions, recovery = built.services()
+    services = engine.EngineServices(
+        workflows=cast(WorkflowService, workflows),
+        executions=cast(ExecutionService, executions),
+        recovery=cast(RecoveryService, recovery),
+        checkpoints=cast(CheckpointService, built.deps.checkpoints),
+    )
+    limiter = rate_limiter or _default_rate_limiter(runtime)
+    relay = redis_relay
+    if relay is None and runtime.settings.redis_url:
+        relay = RedisRelay(runtime.db, runtime.settings.redis_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Keys and secrets exist before the first request: generated on first start. A
+        # database not yet migrated is reported by /ready; the keys then load on first use.
+        try:
+            kit.start()
+        except SQLAlchemyError as exc:
+            log.warning("auth keys not loaded at start: %s", type(exc).__name__)
+        if relay is not None:
+            relay.start()
+        yield
+        if relay is not None:
+            relay.stop()
+        limiter.close()
+        built.close()
+
     app = FastAPI(
         title="Omium",
         version=__version__,
         description="Fault-tolerant runtime and control plane for multi-agent LLM workflows.",
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
-
-    @app.middleware("http")
-    async def _request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        request.state.request_id = given[:128] if given else f"req_{uuid.uuid4().hex}"
-        response = await call_next(request)
-        response.headers[REQUEST_ID_HEADER] = request.state.request_id
-        return response
-
+    app.state.auth = kit
+    app.state.rate_limiter = limiter
+    app.state.engine = built
+    app.state.engine_services = services
+    app.add_middleware(
+        RequestEnvelopeMiddleware, max_body_bytes=runtime.settings.max_request_body_bytes
+    )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(auth.wellknown)
+    app.include_router(access.router)
+    app.include_router(engine.router)
+    app.include_router(events.router)
+    app.include_router(admin.router)
     return app

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
 from omium.domain import failures as fx
-from omium.domain.recovery import choose_action, decide, edited_prompt
+from omium.domain.recovery import decide, edited_prompt
 from omium.domain.transitions import Action, check_transition
 from omium.engine import journal
 from omium.engine.events import EventBatch
@@ -328,80 +328,6 @@ def handle_failure(
         plan.final_status = ExecutionStatus.PAUSED.value
         return plan
     return _fail(uow, runner, failure_id, c, events, reason=decision.reason)
-
-
-def handoff_failed(runner: Runner, st: _Step, c: fx.Classified) -> str:
-    """A consensus handoff failed after the step's checkpoints: record it; pause for a person
-    (manual_intervention/escalate) or fail. Retrying the handoff is the hook's own business
-    (it has the consensus timeout)."""
-    events = EventBatch()
-    with UnitOfWork(runner.deps.db) as uow:
-        s = uow.session
-        status = journal.fence(s, runner.execution_id, runner.worker_id, runner._lease_until())
-        failure_id = insert_failure(
-            s,
-            runner.execution_id,
-            c,
-            agent_id=st.agent_row,
-            checkpoint_id=runner.last_checkpoint_id,
-            extra={"step": st.spec.step, "phase": "handoff"},
-        )
-        events.add(
-            runner.tenant_id,
-            runner.execution_id,
-            "failure_detected",
-            failure_id=str(failure_id),
-            failure_type=c.failure_type.value,
-            severity=c.severity.value,
-            step=st.spec.step,
-            agent=st.spec.agent,
-            message=c.message,
-            suggested_fix=c.suggested_fix,
-        )
-        action = choose_action(c, runner.definition.agent_of(st.spec), runner.definition.policies)
-        if action in ("manual_intervention", "escalate"):
-            target = check_transition(status, Action.PAUSE, execution_id=runner.execution_id)
-            action_id = insert_action(
-                s,
-                failure_id,
-                runner.execution_id,
-                action,
-                {"step": st.spec.step, "phase": "handoff"},
-                "pending",
-            )
-            set_failure(s, failure_id, recovery_action=action, recovery_status="pending")
-            journal.fence(
-                s,
-                runner.execution_id,
-                runner.worker_id,
-                utcnow(),
-                status=target.value,
-                error=c.message,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            events.add(
-                runner.tenant_id,
-                runner.execution_id,
-                "recovery_action",
-                action_id=str(action_id),
-                action_type=action,
-                status="pending",
-            )
-            events.add(
-                runner.tenant_id,
-                runner.execution_id,
-                "execution_paused",
-                reason=action,
-                failure_id=str(failure_id),
-            )
-            final = ExecutionStatus.PAUSED.value
-        else:
-            final = _fail(uow, runner, failure_id, c, events, reason="handoff failed").final_status
-        events.flush(s)
-        uow.commit()
-    runner.deps.bus.publish(events)
-    return final
 
 
 def _fail(

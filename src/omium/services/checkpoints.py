@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -40,8 +39,22 @@ from omium.clock import utcnow
 from omium.config import Settings
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from omium.store.blobs import BlobStore, open_blob_store
-from omium.store.checkpoint_parts import INLINE_MAX, PartStore, WriteResult, corrupted
-from omium.store.models import Agent, Checkpoint, Execution, Failure, Rollback, Tenant
+from omium.store.checkpoint_parts import (
+    INLINE_MAX,
+    PartStore,
+    PreparedParts,
+    WriteResult,
+    corrupted,
+)
+from omium.store.checkpoint_writer import (
+    AgentMissing,
+    ExecutionMissing,
+    LiveNameTaken,
+    PartsMissing,
+    insert_checkpoint,
+)
+from omium.store.manifest import build_manifest, parse_manifest
+from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
 from omium.store.state_codec import (
     EncodedState,
@@ -56,7 +69,6 @@ from omium.types import CompressionType
 #: The tenant setting (``tenants.settings``) that overrides the global retention.
 TENANT_RETENTION_KEY = "checkpoint_retention_days"
 
-_MANIFEST_VERSION = 1
 _CHECKPOINTS = cast(Table, Checkpoint.__table__)
 _EXECUTIONS = cast(Table, Execution.__table__)
 
@@ -187,95 +199,91 @@ class CheckpointService:
             encoded = encode_state(state)
         except StateEncodingError as exc:
             raise ValidationError(str(exc), details={"field": "state"}) from None
+        if index is not None and index < 0:
+            raise ValidationError(
+                "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
+            )
         session = uow.session
-        checkpoint_index = self._claim_index(session, tenant_id, execution_id, index)
-        if agent_id is not None:
-            self._check_agent(session, tenant_id, execution_id, agent_id)
-        written = self.parts.write(session, tenant_id, encoded.parts, self.compression)
         checkpoint_id = uuid.uuid4()
         now = utcnow()
         days = self._retention_days(session, tenant_id)
-        values: dict[str, Any] = {
+        row: dict[str, Any] = {
             "id": checkpoint_id,
             "execution_id": execution_id,
             "agent_id": agent_id,
             "checkpoint_name": name,
-            "checkpoint_index": checkpoint_index,
             "state_size_bytes": encoded.size,
-            "state_blob_uri": self._state_uri(session, tenant_id, checkpoint_id, encoded, written),
+            "state_blob_uri": inline_uri(checkpoint_id),
             "checksum": encoded.checksum,
             "preconditions": preconditions,
             "postconditions": postconditions,
             "validation_passed": validation_passed,
-            "metadata_": dict(metadata or {}),
+            "metadata": dict(metadata or {}),
             "compression_type": self.compression.value,
             "created_at": now,
             "expires_at": now + timedelta(days=days) if days else None,
             "superseded_at": None,
-            "state_manifest": _manifest(encoded),
+            "state_manifest": build_manifest(encoded),
         }
-        row = {("metadata" if k == "metadata_" else k): v for k, v in values.items()}
-        try:
-            session.execute(_CHECKPOINTS.insert().values(row))
-        except IntegrityError as exc:
-            if "uq_checkpoints_live_name" in str(exc.orig) or "UNIQUE" in str(exc.orig):
+        known = self.parts.known(tenant_id, encoded.parts)
+        for attempt in range(3):
+            # Parts this process saw stored are only checked; when one is gone (swept, or
+            # its transaction rolled back) the write is retried inserting it.
+            prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+            row["state_blob_uri"] = self._state_uri(
+                session, tenant_id, checkpoint_id, encoded, prepared
+            )
+            try:
+                outcome = insert_checkpoint(
+                    session,
+                    tenant_id=tenant_id,
+                    row=row,
+                    index=index,
+                    parts=prepared.rows(),
+                    known=prepared.known,
+                )
+                break
+            except PartsMissing as missing:
+                self.parts.forget(tenant_id, known - missing.present)
+                known = missing.present if attempt == 0 else set()
+            except ExecutionMissing:
+                raise NotFoundError(
+                    f"Execution with ID '{execution_id}' not found",
+                    code=ErrorCode.EXECUTION_NOT_FOUND,
+                    details={"execution_id": str(execution_id)},
+                ) from None
+            except AgentMissing:
+                raise NotFoundError(
+                    f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
+                ) from None
+            except LiveNameTaken:
                 raise ConflictError(
                     f"Execution {execution_id} already has a live checkpoint named '{name}'",
                     details={"execution_id": str(execution_id), "checkpoint_name": name},
                 ) from None
-            raise
-        return CreatedCheckpoint(Checkpoint(**values), written)
-
-    def _claim_index(
-        self,
-        session: Session,
-        tenant_id: uuid.UUID,
-        execution_id: uuid.UUID,
-        index: int | None,
-    ) -> int:
-        # One statement proves the execution is this tenant's, bumps the counter and returns
-        # it; its row lock orders concurrent writers of the same execution.
-        current = func.coalesce(_EXECUTIONS.c.checkpoint_count, 0)
-        new_count: Any = current + 1
-        if index is not None:
-            if index < 0:
-                raise ValidationError(
-                    "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
-                )
-            new_count = case((current + 1 > index + 1, current + 1), else_=index + 1)
-        stmt = (
-            update(_EXECUTIONS)
-            .where(_EXECUTIONS.c.id == execution_id, _EXECUTIONS.c.tenant_id == tenant_id)
-            .values(checkpoint_count=new_count)
-            .returning(_EXECUTIONS.c.checkpoint_count)
-        )
-        count = session.execute(stmt).scalar_one_or_none()
-        if count is None:
-            raise NotFoundError(
-                f"Execution with ID '{execution_id}' not found",
-                code=ErrorCode.EXECUTION_NOT_FOUND,
-                details={"execution_id": str(execution_id)},
-            )
+        else:  # pragma: no cover - the last attempt checks no known part
+            raise RuntimeError("checkpoint parts kept disappearing")
+        self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
+        written = self.parts.finish(prepared, outcome.new_digests)
+        self._fix_state_uri(session, tenant_id, row, encoded, prepared, written)
         loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
         if loaded is not None:
-            set_committed_value(loaded, "checkpoint_count", count)
-        return int(count) - 1 if index is None else index
-
-    def _check_agent(
-        self, session: Session, tenant_id: uuid.UUID, execution_id: uuid.UUID, agent_id: uuid.UUID
-    ) -> None:
-        found = session.scalar(
-            select(Agent.id).where(Agent.id == agent_id, Agent.execution_id == execution_id)
-        )
-        if found is None:
-            raise NotFoundError(
-                f"Agent with ID '{agent_id}' not found",
-                details={"agent_id": str(agent_id)},
-            )
+            set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
+        values = {("metadata_" if k == "metadata" else k): v for k, v in row.items()}
+        values["checkpoint_index"] = outcome.checkpoint_index
+        return CreatedCheckpoint(Checkpoint(**values), written)
 
     def _retention_days(self, session: Session, tenant_id: uuid.UUID) -> int | None:
         override = self._retention.get(session, tenant_id)
         return override if override is not None else self.retention_days
+
+    def _largest_if_external(self, encoded: EncodedState) -> str | None:
+        """The digest of the state's largest part when it may live in the blob store."""
+        largest = max(encoded.parts, key=lambda part: len(part.raw), default=None)
+        # Compressed it can only shrink: a part this small is inline for sure.
+        if largest is None or len(largest.raw) <= self.parts.inline_max:
+            return None
+        return largest.digest
 
     def _state_uri(
         self,
@@ -283,16 +291,41 @@ class CheckpointService:
         tenant_id: uuid.UUID,
         checkpoint_id: uuid.UUID,
         encoded: EncodedState,
-        written: WriteResult,
+        prepared: PreparedParts,
     ) -> str:
-        largest = max(encoded.parts, key=lambda part: len(part.raw), default=None)
-        if largest is None or len(largest.raw) <= self.parts.inline_max:
-            # Compressed it can only be smaller: every part is inline.
+        digest = self._largest_if_external(encoded)
+        if digest is None:
             return inline_uri(checkpoint_id)
-        key = written.external_keys.get(largest.digest)
+        # Large states only: one more query, to point at the object already stored.
+        key = self.parts.locations(session, tenant_id, [digest]).get(digest)
         if key is None:
-            key = self.parts.locations(session, tenant_id, [largest.digest]).get(largest.digest)
+            key = prepared.keys.get(digest)
         return inline_uri(checkpoint_id) if key is None else self.blobs.uri(key)
+
+    def _fix_state_uri(
+        self,
+        session: Session,
+        tenant_id: uuid.UUID,
+        row: dict[str, Any],
+        encoded: EncodedState,
+        prepared: PreparedParts,
+        written: WriteResult,
+    ) -> None:
+        digest = self._largest_if_external(encoded)
+        if digest is None or digest in written.external_keys or digest not in prepared.keys:
+            return
+        if row["state_blob_uri"] != self.blobs.uri(prepared.keys[digest]):
+            return
+        # A concurrent writer stored the same large part between our lookup and our INSERT:
+        # its object, not the one we proposed (and did not upload), holds the bytes.
+        key = self.parts.locations(session, tenant_id, [digest]).get(digest)
+        if key is not None:
+            row["state_blob_uri"] = self.blobs.uri(key)
+            session.execute(
+                update(_CHECKPOINTS)
+                .where(_CHECKPOINTS.c.id == row["id"])
+                .values(state_blob_uri=row["state_blob_uri"])
+            )
 
     def mark_superseded(
         self,
@@ -304,19 +337,29 @@ class CheckpointService:
         """Mark the live checkpoints with an index above ``after_index`` superseded (a
         rollback went back over them); they are kept, their names become free again.
         Returns how many were marked."""
-        self._require_execution(uow.session, tenant_id, execution_id)
-        result = uow.session.execute(
-            update(_CHECKPOINTS)
-            .where(
-                _CHECKPOINTS.c.execution_id == execution_id,
-                _CHECKPOINTS.c.checkpoint_index > after_index,
-                _CHECKPOINTS.c.superseded_at.is_(None),
-            )
-            .values(superseded_at=utcnow())
-            .execution_options(synchronize_session=False)
+        session = uow.session
+        self._require_execution(session, tenant_id, execution_id)
+        now = utcnow()
+        marked = list(
+            session.execute(
+                update(_CHECKPOINTS)
+                .where(
+                    _CHECKPOINTS.c.execution_id == execution_id,
+                    _CHECKPOINTS.c.checkpoint_index > after_index,
+                    _CHECKPOINTS.c.superseded_at.is_(None),
+                )
+                .values(superseded_at=now)
+                .returning(_CHECKPOINTS.c.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
         )
-        uow.session.expire_all()
-        return int(getattr(result, "rowcount", 0) or 0)
+        # Only the loaded rows that changed are brought up to date: the caller's other
+        # pending changes in this unit of work stay as they are.
+        for checkpoint_id in marked:
+            loaded = session.identity_map.get(session.identity_key(Checkpoint, checkpoint_id))
+            if loaded is not None:
+                set_committed_value(loaded, "superseded_at", now)
+        return len(marked)
 
     def delete(self, uow: UnitOfWork, tenant_id: uuid.UUID, checkpoint_id: uuid.UUID) -> None:
         """Delete a checkpoint row; its parts go with the next sweep once nothing names them.
@@ -473,38 +516,11 @@ class CheckpointService:
         self.blobs.close()
 
 
-def _manifest(encoded: EncodedState) -> dict[str, Any]:
-    return {
-        "v": _MANIFEST_VERSION,
-        "object": encoded.is_object,
-        "parts": [[part.key, part.digest] for part in encoded.parts],
-    }
-
-
 def _parse_manifest(row: Checkpoint) -> tuple[bool, list[tuple[str | None, str]]]:
-    manifest = row.state_manifest
     try:
-        if not isinstance(manifest, dict) or manifest.get("v") != _MANIFEST_VERSION:
-            raise ValueError("unknown manifest")
-        parts = [(key, str(digest)) for key, digest in manifest["parts"]]
-        is_object = bool(manifest["object"])
-        if is_object and any(not isinstance(key, str) for key, _ in parts):
-            raise ValueError("a part of an object state has no key")
-        if not is_object and len(parts) != 1:
-            raise ValueError("a non-object state must have exactly one part")
-    except (KeyError, TypeError, ValueError) as exc:
+        return parse_manifest(row.state_manifest)
+    except ValueError as exc:
         raise corrupted(row.id, None, f"its manifest is unreadable ({exc})") from None
-    return is_object, parts
-
-
-def manifest_digests(manifest: Any) -> list[str]:
-    """The part digests a stored manifest names (an unreadable manifest names none)."""
-    if not isinstance(manifest, dict):
-        return []
-    parts = manifest.get("parts")
-    if not isinstance(parts, list):
-        return []
-    return [str(item[1]) for item in parts if isinstance(item, list) and len(item) == 2]
 
 
 def build_checkpoint_service(settings: Settings) -> CheckpointService:

@@ -25,6 +25,13 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEnt
     cursor.close()
 
 
+_BEGIN = {
+    "IMMEDIATE": "BEGIN IMMEDIATE",
+    "DEFERRED": "BEGIN DEFERRED",
+    "EXCLUSIVE": "BEGIN EXCLUSIVE",
+}
+
+
 def _sqlite_begin(conn: Any) -> None:
     # pysqlite's own transaction handling is turned off (isolation_level=None) and BEGIN is
     # emitted here. A deferred BEGIN lets two writers both read, then one fails to upgrade
@@ -32,7 +39,9 @@ def _sqlite_begin(conn: Any) -> None:
     # up front, so concurrent writers queue on busy_timeout instead. Read-only units of work
     # ask for DEFERRED and run beside the writer (WAL).
     mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # Straight to the driver: every write transaction starts here, and SQLAlchemy's statement
+    # machinery would cost more than the BEGIN itself.
+    conn.connection.driver_connection.execute(_BEGIN[mode])
 
 
 def _sqlite_end_failed_commit(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:
@@ -57,12 +66,16 @@ def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> En
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "checkin", _sqlite_end_failed_commit)
         return engine
+    # No pool_pre_ping: it costs a round trip on every checkout, i.e. on every checkpoint.
+    # A connection the server dropped fails its next statement instead; SQLAlchemy then
+    # invalidates the whole pool, and the caller's retry gets fresh connections.
+    # pool_recycle retires connections before common idle timeouts cut them.
     return create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=1800,
     )
 
 

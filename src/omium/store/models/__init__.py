@@ -1,9 +1,15 @@
 """SQLAlchemy models of every table: LLD §1.1, the §1.2 collections, and Omium's additions."""
 
 from omium.store.models.audit import AuditLog
+from omium.store.models.auth import LoginAttempt, RefreshToken, ServerSecret, SigningKey
 from omium.store.models.base import Base
 from omium.store.models.checkpoints import Checkpoint, CheckpointBlob, Rollback
-from omium.store.models.consensus import ConsensusAck, ConsensusLog
+from omium.store.models.consensus import (
+    ConsensusAck,
+    ConsensusLog,
+    ConsensusReceiver,
+    ConsensusTerm,
+)
 from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
 from omium.store.models.engine import ExecutionEvent, StepAttempt
 from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
@@ -22,15 +28,21 @@ __all__ = [
     "CheckpointBlob",
     "ConsensusAck",
     "ConsensusLog",
+    "ConsensusReceiver",
+    "ConsensusTerm",
     "Execution",
     "ExecutionEvent",
     "ExecutionMetrics",
     "ExecutionPolicy",
     "ExecutionTrace",
     "Failure",
+    "LoginAttempt",
     "RecoveryAction",
+    "RefreshToken",
     "Role",
     "Rollback",
+    "ServerSecret",
+    "SigningKey",
     "StepAttempt",
     "Tenant",
     "User",

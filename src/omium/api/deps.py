@@ -1,0 +1,114 @@
+"""Dependencies of the routes: the runtime, the caller, permissions and rate limits.
+
+``require("execution:create")`` authenticates the caller (JWT or API key), checks the
+permission (403 AUTH_INSUFFICIENT_PERMISSIONS), counts the request against the caller's rate
+limit for the route (429) and gives the route a :class:`RequestContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+
+from omium.api.errors import request_id_of
+from omium.api.ratelimit import RateLimiter
+from omium.bootstrap import Runtime
+from omium.errors import RateLimitError
+from omium.services.auth import AuthKit, Principal
+from omium.services.context import RequestContext
+
+#: The pseudo-permission of routes any authenticated caller may use.
+AUTHENTICATED = "authenticated"
+#: The pseudo-permission of routes open to anyone (register, login, JWKS, health).
+PUBLIC = "public"
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def kit_of(request: Request) -> AuthKit:
+    kit: AuthKit = request.app.state.auth
+    return kit
+
+
+def anonymous_context(request: Request) -> RequestContext:
+    return RequestContext(
+        principal=None,
+        request_id=request_id_of(request),
+        ip_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _principal(request: Request) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    principal = kit_of(request).authenticator.authenticate_header(
+        request.headers.get("authorization")
+    )
+    request.state.principal = principal
+    return principal
+
+
+def _limit(request: Request, response: Response, subject: str) -> None:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    limit = runtime_of(request).settings.rate_limit_per_minute
+    decision = limiter.hit(f"{subject}:{request.method}:{path}", limit)
+    headers = decision.headers()
+    if not decision.allowed:
+        error = RateLimitError(
+            "Rate limit exceeded for this route",
+            retry_after=decision.reset_after,
+            details={"limit": limit, "window_seconds": 60},
+        )
+        error.headers = headers  # type: ignore[attr-defined]
+        raise error
+    response.headers.update(headers)
+
+
+def require(permission: str) -> Callable[[Request, Response], RequestContext]:
+    """A dependency: the caller must hold ``permission`` (or only be authenticated)."""
+
+    def dependency(request: Request, response: Response) -> RequestContext:
+        principal = _principal(request)
+        if permission != AUTHENTICATED:
+            principal.require(permission)
+        _limit(request, response, principal.subject)
+        return anonymous_context(request).with_principal(principal)
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def public(request: Request, response: Response) -> RequestContext:
+    """A dependency of open routes: rate limited per client address."""
+    ctx = anonymous_context(request)
+    _limit(request, response, f"ip:{ctx.ip_address}")
+    return ctx
+
+
+public.permission = PUBLIC  # type: ignore[attr-defined]
+
+KitDep = Annotated[AuthKit, Depends(kit_of)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+PublicCtx = Annotated[RequestContext, Depends(public)]
+AuthenticatedCtx = Annotated[RequestContext, Depends(require(AUTHENTICATED))]
+
+
+def _limit_param(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> int:
+    return limit
+
+
+def _offset_param(offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> int:
+    return offset
+
+
+Limit = Annotated[int, Depends(_limit_param)]
+Offset = Annotated[int, Depends(_offset_param)]

@@ -1,0 +1,116 @@
+"""Agent configs (LLD §1.2 agent_configs): create, list, get, update, delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from omium.schemas.common import Pagination
+from omium.schemas.resources import AgentConfig as AgentConfigOut
+from omium.schemas.resources import AgentConfigCreate, AgentConfigPage, AgentConfigUpdate
+from omium.services import audit
+from omium.services.context import RequestContext
+from omium.store.db import Database
+from omium.store.models import AgentConfig, Workflow
+from omium.store.uow import UnitOfWork
+from omium.types import AuditResourceType
+
+# The LLD's audit resource types have no agent config: it is part of a workflow.
+RESOURCE = AuditResourceType.WORKFLOW
+_FIELDS = ("workflow_id", "name", "description", "framework", "version", "config")
+
+
+def _snapshot(row: AgentConfig) -> dict[str, object]:
+    return {f: getattr(row, f) for f in _FIELDS}
+
+
+def create(db: Database, ctx: RequestContext, body: AgentConfigCreate) -> AgentConfigOut:
+    with UnitOfWork(db) as uow:
+        if body.workflow_id is not None:
+            uow.repo(Workflow, ctx.tenant_id).require(body.workflow_id)
+        row = uow.repo(AgentConfig, ctx.tenant_id).add(
+            AgentConfig(
+                workflow_id=body.workflow_id,
+                name=body.name,
+                description=body.description,
+                framework=body.framework.value,
+                version=body.version,
+                config=body.config,
+            )
+        )
+        audit.record(
+            uow,
+            ctx,
+            "agent_config.create",
+            RESOURCE,
+            row.id,
+            None,
+            _snapshot(row),
+            metadata={"kind": "agent_config"},
+        )
+        uow.commit()
+        return AgentConfigOut.model_validate(row)
+
+
+def list_(
+    db: Database, ctx: RequestContext, workflow_id: uuid.UUID | None, limit: int, offset: int
+) -> AgentConfigPage:
+    criteria = [AgentConfig.workflow_id == workflow_id] if workflow_id else []
+    with UnitOfWork(db, read_only=True) as uow:
+        repo = uow.repo(AgentConfig, ctx.tenant_id)
+        rows = repo.list(
+            *criteria, order_by=[AgentConfig.created_at, AgentConfig.id], limit=limit, offset=offset
+        )
+        return AgentConfigPage(
+            agent_configs=[AgentConfigOut.model_validate(r) for r in rows],
+            pagination=Pagination(total=repo.count(*criteria), limit=limit, offset=offset),
+        )
+
+
+def get(db: Database, ctx: RequestContext, config_id: uuid.UUID) -> AgentConfigOut:
+    with UnitOfWork(db, read_only=True) as uow:
+        return AgentConfigOut.model_validate(
+            uow.repo(AgentConfig, ctx.tenant_id).require(config_id)
+        )
+
+
+def update(
+    db: Database, ctx: RequestContext, config_id: uuid.UUID, body: AgentConfigUpdate
+) -> AgentConfigOut:
+    with UnitOfWork(db) as uow:
+        row = uow.repo(AgentConfig, ctx.tenant_id).require(config_id, for_update=True)
+        old = _snapshot(row)
+        for name, value in body.model_dump(exclude_unset=True).items():
+            if value is not None:
+                setattr(row, name, value.value if name == "framework" else value)
+        uow.session.flush()
+        audit.record(
+            uow,
+            ctx,
+            "agent_config.update",
+            RESOURCE,
+            row.id,
+            old,
+            _snapshot(row),
+            metadata={"kind": "agent_config"},
+        )
+        uow.commit()
+        return AgentConfigOut.model_validate(row)
+
+
+def delete(db: Database, ctx: RequestContext, config_id: uuid.UUID) -> None:
+    with UnitOfWork(db) as uow:
+        repo = uow.repo(AgentConfig, ctx.tenant_id)
+        row = repo.require(config_id, for_update=True)
+        old = _snapshot(row)
+        repo.delete(row)
+        audit.record(
+            uow,
+            ctx,
+            "agent_config.delete",
+            RESOURCE,
+            config_id,
+            old,
+            None,
+            metadata={"kind": "agent_config"},
+        )
+        uow.commit()
