@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,3 +52,17 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("OMIUM_API_KEY", raising=False)
     monkeypatch.delenv("OMIUM_SERVER", raising=False)
     return path
+
+
+@pytest.fixture
+def drain(db: Database, tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """Run a worker (its own engine, the same database) until nothing is left to run."""
+    from omium.engine import build_engine
+
+    engine = build_engine(make_settings(db, tmp_path), db)
+
+    def run() -> None:
+        asyncio.run(engine.worker(poll_seconds=0.05).run(until_idle=True))
+
+    yield run
+    engine.close()

@@ -73,23 +73,33 @@ def test_threads_writing_one_execution(
     _check(clean_db, service, scene)
 
 
-def _process_writer(
-    url: str, blob_spec: dict[str, Any], scene: tuple[str, str], writer: int
-) -> None:
-    store: BlobStore
-    if blob_spec["kind"] == "s3":
-        store = S3BlobStore(
-            blob_spec["bucket"],
-            blob_spec["prefix"],
-            endpoint_url=blob_spec["endpoint"],
+def open_store(spec: dict[str, Any]) -> BlobStore:
+    """The blob store described by :func:`store_spec`, opened in another process."""
+    if spec["kind"] == "s3":
+        return S3BlobStore(
+            spec["bucket"],
+            spec["prefix"],
+            endpoint_url=spec["endpoint"],
             access_key_id="testing",
             secret_access_key="testing",
         )
-    else:
-        store = FileBlobStore.from_uri(blob_spec["uri"])
+    return FileBlobStore.from_uri(spec["uri"])
+
+
+def store_spec(service: CheckpointService) -> dict[str, Any]:
+    blobs = service.blobs
+    if isinstance(blobs, S3BlobStore):
+        endpoint = blobs._client.meta.endpoint_url
+        return {"kind": "s3", "bucket": blobs.bucket, "prefix": blobs.prefix, "endpoint": endpoint}
+    assert isinstance(blobs, FileBlobStore)
+    return {"kind": "file", "uri": blobs.root.as_uri()}
+
+
+def _process_writer(url: str, spec: dict[str, Any], scene: tuple[str, str], writer: int) -> None:
     db = Database(url)
     try:
-        _write_many(db, CheckpointService(store, compression=CompressionType.ZSTD), scene, writer)
+        service = CheckpointService(open_store(spec), compression=CompressionType.ZSTD)
+        _write_many(db, service, scene, writer)
     finally:
         db.dispose()
 
@@ -97,13 +107,7 @@ def _process_writer(
 def test_processes_writing_one_execution(
     clean_db: Database, service: CheckpointService, scene: Scene
 ) -> None:
-    blobs = service.blobs
-    if isinstance(blobs, S3BlobStore):
-        endpoint = blobs._client.meta.endpoint_url
-        spec = {"kind": "s3", "bucket": blobs.bucket, "prefix": blobs.prefix, "endpoint": endpoint}
-    else:
-        assert isinstance(blobs, FileBlobStore)
-        spec = {"kind": "file", "uri": blobs.root.as_uri()}
+    spec = store_spec(service)
     url = clean_db.engine.url.render_as_string(hide_password=False)
     ids = (str(scene.tenant_id), str(scene.execution_id))
     context = multiprocessing.get_context("spawn")

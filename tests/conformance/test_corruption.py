@@ -120,6 +120,7 @@ MutateRow = Callable[[Checkpoint], dict[str, Any]]
     [
         (lambda row: {"checksum": "0" * 64}, "checksum"),
         (lambda row: {"state_manifest": None}, "manifest"),
+        (lambda row: {"state_manifest": {**row.state_manifest, "keys": ["one"]}}, "manifest"),
         (
             lambda row: {"state_manifest": {"v": 1, "object": True, "parts": [[1, 2, 3]]}},
             "manifest",
@@ -130,7 +131,7 @@ MutateRow = Callable[[Checkpoint], dict[str, Any]]
             lambda row: {
                 "state_manifest": {
                     **row.state_manifest,
-                    "parts": [[k + "_", d] for k, d in row.state_manifest["parts"]],
+                    "keys": [key + "_" for key in row.state_manifest["keys"]],
                 }
             },
             "checksum",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from omium.services.checkpoints import CheckpointService, StorageStats
 from omium.store.db import Database
-from omium.store.state_codec import canonical_json
+from omium.store.models import CheckpointBlob
+from omium.store.state_codec import canonical_json, canonical_state
 from omium.store.uow import UnitOfWork
 from tests.conformance.conftest import Scene, make_scene
 from tests.conformance.helpers import random_text, read_state, write
@@ -58,7 +59,7 @@ def test_changing_one_key_of_a_megabyte_state_stores_one_key(
         last = service.latest(uow, scene.tenant_id, scene.execution_id)
         assert last is not None
         assert service.get_state(uow, scene.tenant_id, last.id) == state
-        assert last.state_size_bytes == len(canonical_json(state))
+        assert last.state_size_bytes == len(canonical_state(state))
 
 
 def test_ten_steps_store_at_most_a_fifth_more_than_they_changed(
@@ -112,4 +113,29 @@ def test_a_state_with_thousands_of_keys(
     state = {f"k{i:05d}": i for i in range(2500)} | {f"s{i}": f"v{i}" for i in range(2500)}
     created = write(clean_db, service, scene, "wide", state)
     assert created.storage.new_parts == 5000
+    assert read_state(clean_db, service, scene, created.checkpoint.id) == state
+
+
+def test_a_part_gone_since_the_last_write_is_stored_again(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    state = _state(3, 1000)
+    write(clean_db, service, scene, "a", state)
+    # The process remembers these parts as stored; someone removes them behind its back.
+    with clean_db.engine.begin() as conn:
+        conn.execute(CheckpointBlob.__table__.delete())
+    again = write(clean_db, service, scene, "b", state)
+    assert again.storage.new_parts == 3
+    assert read_state(clean_db, service, scene, again.checkpoint.id) == state
+
+
+def test_parts_of_a_rolled_back_write_are_not_taken_as_stored(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    state = _state(3, 1000)
+    with UnitOfWork(clean_db) as uow:
+        service.write(uow, scene.tenant_id, scene.execution_id, "lost", state)
+        # rolled back: no commit
+    created = write(clean_db, service, scene, "kept", state)
+    assert created.storage.new_parts == 3
     assert read_state(clean_db, service, scene, created.checkpoint.id) == state

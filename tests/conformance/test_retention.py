@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -11,6 +15,7 @@ from omium.errors import NotFoundError
 from omium.services.checkpoint_sweep import CheckpointSweeper
 from omium.services.checkpoints import TENANT_RETENTION_KEY, CheckpointService
 from omium.store.db import Database
+from omium.store.manifest import manifest_digests
 from omium.store.models import CheckpointBlob, Execution, Rollback, Tenant
 from omium.store.uow import UnitOfWork
 from omium.types import CompressionType
@@ -57,7 +62,7 @@ def test_sweep_deletes_expired_checkpoints_and_their_parts(
     keep_forever = create(clean_db, service, scene, "forever", {"own": 1, **shared})
     with UnitOfWork(clean_db, read_only=True) as uow:
         location = service.parts.locations(
-            uow.session, scene.tenant_id, [d for _, d in old.state_manifest["parts"]]
+            uow.session, scene.tenant_id, manifest_digests(old.state_manifest)
         )
         assert len(location) == 1
         before = service.storage_stats(uow, scene.tenant_id)
@@ -153,3 +158,39 @@ def test_a_tenant_sweep_leaves_other_tenants_alone(
     with clean_db.session() as session:
         assert session.query(CheckpointBlob).filter_by(tenant_id=other.tenant_id).count() == 1
         assert session.get(Tenant, scene.tenant_id) is not None
+
+
+def _crash_after_upload(url: str, blob_spec: dict[str, Any], ids: tuple[str, str]) -> None:
+    from tests.conformance.test_concurrency import open_store
+
+    db = Database(url)
+    service = CheckpointService(open_store(blob_spec), compression=CompressionType.ZSTD)
+    uow = UnitOfWork(db)
+    uow.__enter__()
+    service.write(
+        uow, uuid.UUID(ids[0]), uuid.UUID(ids[1]), "doomed", {"big": random_text(400 * 1024)}
+    )
+    os._exit(3)  # the process dies after the upload, before the commit
+
+
+def test_a_process_killed_between_upload_and_commit_leaves_no_row(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    from tests.conformance.test_concurrency import store_spec
+
+    url = clean_db.engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=_crash_after_upload,
+        args=(url, store_spec(service), (str(scene.tenant_id), str(scene.execution_id))),
+    )
+    process.start()
+    process.join(timeout=90)
+    assert process.exitcode == 3
+    with UnitOfWork(clean_db, read_only=True) as uow:
+        assert service.count_for_execution(uow, scene.tenant_id, scene.execution_id) == 0
+        assert service.storage_stats(uow, scene.tenant_id).parts == 0
+    [orphan] = list(service.blobs.list(scene.tenant_id.hex))
+    report = _sweeper(clean_db, service).run(now=orphan.modified_at + LATER)
+    assert report.orphan_blobs_deleted == 1
+    assert not list(service.blobs.list(scene.tenant_id.hex))

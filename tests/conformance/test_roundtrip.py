@@ -12,7 +12,8 @@ import pytest
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from omium.services.checkpoints import CheckpointService
 from omium.store.db import Database
-from omium.store.state_codec import canonical_json, sha256_hex
+from omium.store.models import Execution
+from omium.store.state_codec import canonical_json, canonical_state, sha256_hex
 from omium.store.uow import UnitOfWork
 from tests.conformance.conftest import Scene, make_scene
 
@@ -47,7 +48,16 @@ STATES = {
         "nul": "a\u0000b",
     },
     "nested": {"tree": _deep(200)},
-    "types": {"i": 2**62, "f": 0.1, "neg": -3.5e-10, "t": True, "n": None, "l": [], "o": {}},
+    "types": {
+        "i": 2**62,
+        "big": -(2**70),
+        "f": 0.1,
+        "neg": -3.5e-10,
+        "t": True,
+        "n": None,
+        "l": [],
+        "o": {},
+    },
     "empty": {},
     "list": [1, "two", {"three": 3}],
     "scalar": "just a string",
@@ -62,8 +72,8 @@ def test_state_round_trips(
     state = STATES[kind]
     row = _create(clean_db, service, scene, f"cp_{kind}", state)
     assert _state(clean_db, service, scene, row.id) == state
-    assert row.checksum == sha256_hex(canonical_json(state))
-    assert row.state_size_bytes == len(canonical_json(state))
+    assert row.checksum == sha256_hex(canonical_state(state))
+    assert row.state_size_bytes == len(canonical_state(state))
     assert row.state_blob_uri == f"db://checkpoints/{row.id}"
 
 
@@ -200,3 +210,21 @@ def test_delete_removes_the_checkpoint(
         uow.commit()
     with UnitOfWork(clean_db) as uow, pytest.raises(NotFoundError):
         service.get(uow, scene.tenant_id, row.id)
+
+
+def test_mark_superseded_keeps_the_callers_other_changes(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    rows = [_create(clean_db, service, scene, f"s{i}", {"i": i}) for i in range(3)]
+    with UnitOfWork(clean_db) as uow:
+        execution = uow.session.get(Execution, scene.execution_id)
+        loaded = service.get(uow, scene.tenant_id, rows[2].id)
+        assert execution is not None
+        execution.current_checkpoint = "s0"  # not flushed yet
+        assert service.mark_superseded(uow, scene.tenant_id, scene.execution_id, 0) == 2
+        assert loaded.superseded_at is not None
+        assert execution.current_checkpoint == "s0"
+        uow.commit()
+    with UnitOfWork(clean_db, read_only=True) as uow:
+        execution = uow.session.get(Execution, scene.execution_id)
+        assert execution is not None and execution.current_checkpoint == "s0"

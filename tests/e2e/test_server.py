@@ -38,7 +38,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine the imports alone can take a good part of a minute.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 out = proc.stdout.read().decode() if proc.stdout else ""
@@ -49,7 +50,7 @@ def server(tmp_path: Path) -> Iterator[str]:
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            pytest.fail("server did not answer within 30 s")
+            pytest.fail("server did not answer within 90 s")
         yield base
     finally:
         proc.terminate()

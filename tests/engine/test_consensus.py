@@ -161,3 +161,20 @@ def test_acks_required_is_a_majority_of_the_successors_unless_the_step_says_all(
         [entry] = ConsensusService(env.db).status(env.tenant_id, ex.id).logs
         assert (len(entry.receiver_agent_ids), entry.acks_required) == (3, required)
         assert entry.acks_received == 3
+
+
+def test_parallel_handoffs_of_one_execution(env: Env) -> None:
+    definition = {
+        "agents": [{"id": f"a{i}", "config": {"handler": "noop"}} for i in range(1, 5)],
+        "flow": [
+            {"step": 1, "agent": "a1", "consensus_required": True},
+            {"step": 2, "agent": "a2", "consensus_required": True},
+            {"step": 3, "agent": "a3", "depends_on": [1]},
+            {"step": 4, "agent": "a4", "depends_on": [2]},
+        ],
+    }
+    ex = env.run(definition)
+    assert ex.status == "completed", ex.error
+    logs = ConsensusService(env.db).status(env.tenant_id, ex.id).logs
+    assert sorted(e.log_index for e in logs) == [1, 2]
+    assert all(e.outcome is ConsensusOutcome.REACHED for e in logs)

@@ -127,3 +127,31 @@ def test_consecutive_handoffs_take_new_terms(
     assert asyncio.run(both()) == (1, 2)
     status = ConsensusService(db).status(tenant, execution)
     assert [entry.log_index for entry in status.logs] == [1, 2]
+
+
+def test_concurrent_handoffs_of_one_execution_both_reach_consensus(
+    db: Database, world: tuple[uuid.UUID, uuid.UUID, list[uuid.UUID]]
+) -> None:
+    tenant, execution, (first, second, third, fourth) = world
+    coordinator = HandoffCoordinator(ConsensusService(db))
+
+    async def both() -> list[ConsensusOutcome]:
+        results = await asyncio.gather(
+            *(
+                coordinator.handoff(
+                    tenant,
+                    execution,
+                    sender,
+                    [Receiver(receiver, "r", _always)],
+                    {"from": str(sender)},
+                    deadline_seconds=10,
+                )
+                for sender, receiver in ((first, third), (second, fourth))
+            )
+        )
+        return [result.outcome for result in results]
+
+    assert asyncio.run(both()) == [ConsensusOutcome.REACHED, ConsensusOutcome.REACHED]
+    logs = ConsensusService(db).status(tenant, execution).logs
+    assert [entry.log_index for entry in logs] == [1, 2]
+    assert len({entry.term for entry in logs}) == 2

@@ -15,7 +15,7 @@ import pytest
 
 from omium.config import Settings
 from omium.engine import Engine, build_engine
-from omium.rpc.generated import consensus_pb2_grpc, execution_pb2_grpc
+from omium.rpc.generated import checkpoint_pb2_grpc, consensus_pb2_grpc, execution_pb2_grpc
 from omium.rpc.server import GrpcServer, build_services
 from omium.schemas.access import ApiKeyCreate
 from omium.schemas.auth import RegisterRequest
@@ -52,6 +52,10 @@ class Rpc:
     kit: AuthKit
     engine: Engine
     db: Database
+
+    @property
+    def checkpoints(self) -> checkpoint_pb2_grpc.CheckpointServiceStub:
+        return checkpoint_pb2_grpc.CheckpointServiceStub(self.channel)
 
     @property
     def consensus(self) -> consensus_pb2_grpc.ConsensusServiceStub:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -238,3 +239,59 @@ def test_another_tenants_ids_are_not_found(rpc: Rpc, owner: Caller) -> None:
     )
     assert status.current_term == 1 and status.logs[0].acks_received == 0
     assert uuid.UUID(status.logs[0].id) == uuid.UUID(sent.consensus_log_id)
+
+
+@pytest.mark.usefixtures("worker")
+def test_an_external_agent_acks_an_engine_handoff_over_grpc(rpc: Rpc, owner: Caller) -> None:
+    from omium.rpc.generated import execution_pb2
+
+    definition = {
+        "agents": [
+            {"id": "sender", "config": {"handler": "noop"}},
+            {"id": "remote", "config": {"handler": "noop", "consensus_ack": "external"}},
+        ],
+        "flow": [
+            {"step": 1, "agent": "sender", "consensus_required": True},
+            {"step": 2, "agent": "remote", "depends_on": [1]},
+        ],
+        "policies": {"consensus": {"timeout_ms": 30000}},
+    }
+    started = rpc.executions.StartExecution(
+        execution_pb2.StartExecutionRequest(workflow_id=str(rpc.workflow(owner, definition))),
+        metadata=owner.metadata,
+        timeout=10,
+    )
+    execution_id = started.execution_id
+    deadline = time.monotonic() + 30
+    status = pb.GetConsensusStatusResponse()
+    while time.monotonic() < deadline:
+        status = rpc.consensus.GetConsensusStatus(
+            pb.GetConsensusStatusRequest(execution_id=execution_id),
+            metadata=owner.metadata,
+            timeout=10,
+        )
+        if status.logs:
+            break
+        time.sleep(0.05)
+    [handoff] = status.logs
+    assert handoff.message_type == pb.HANDOFF and not handoff.consensus_reached
+    agents = rpc.executions.GetExecutionStatus(
+        execution_pb2.GetExecutionStatusRequest(execution_id=execution_id),
+        metadata=owner.metadata,
+    ).execution.agents
+    remote = next(agent.id for agent in agents if agent.name == "remote")
+    acked = rpc.consensus.AcknowledgeMessage(
+        pb.AcknowledgeMessageRequest(consensus_log_id=handoff.id, agent_id=remote, valid=True),
+        metadata=owner.metadata,
+        timeout=10,
+    )
+    assert acked.consensus_reached
+    events = [
+        event.event_type
+        for event in rpc.executions.StreamExecutionEvents(
+            execution_pb2.StreamExecutionEventsRequest(execution_id=execution_id),
+            metadata=owner.metadata,
+            timeout=60,
+        )
+    ]
+    assert events[-1] == "execution_completed"

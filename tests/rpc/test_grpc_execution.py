@@ -5,9 +5,11 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.protobuf import struct_pb2
+from sqlalchemy import select
 
 from omium.rpc.errors import error_code_of
 from omium.rpc.generated import execution_pb2 as pb
+from omium.store.models import AuditLog
 from tests.engine import agents as engine_agents
 from tests.rpc.conftest import Caller, Rpc
 
@@ -120,6 +122,15 @@ def test_pause_resume_cancel_and_the_stream_of_an_ended_execution(rpc: Rpc) -> N
     types = [event.event_type for event in events]
     assert types[-1] == "execution_cancelled"
     assert "execution_paused" in types and "execution_resumed" in types
+
+    # Every change is audited as REST audits it, with who and from where.
+    with rpc.db.session() as session:
+        rows = session.scalars(select(AuditLog).where(AuditLog.tenant_id == owner.tenant_id)).all()
+    actions = [row.action for row in rows]
+    for action in ("execution.start", "execution.pause", "execution.resume", "execution.cancel"):
+        assert action in actions
+    started = next(row for row in rows if row.action == "execution.start")
+    assert started.user_id == owner.user_id and str(started.ip_address) == "127.0.0.1"
 
 
 def test_another_tenants_ids_are_not_found(rpc: Rpc) -> None:

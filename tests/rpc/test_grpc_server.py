@@ -11,7 +11,11 @@ from omium.rpc.errors import ERROR_CODE_METADATA, error_code_of
 from omium.rpc.generated import consensus_pb2, execution_pb2
 from tests.rpc.conftest import Rpc
 
-SERVICES = ["omium.consensus.ConsensusService", "omium.execution.ExecutionService"]
+SERVICES = [
+    "omium.checkpoint.CheckpointService",
+    "omium.consensus.ConsensusService",
+    "omium.execution.ExecutionService",
+]
 
 
 def test_health_serves_every_service(rpc: Rpc) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from omium.store.state_codec import (
     StateEncodingError,
     assemble,
     canonical_json,
+    canonical_state,
     compress,
     decompress,
     encode_state,
@@ -42,7 +44,7 @@ def test_canonical_json_sorts_keys_and_keeps_unicode() -> None:
 def test_parts_reassemble_to_the_canonical_whole(state: dict[str, Any]) -> None:
     encoded = encode_state(state)
     whole = assemble([(p.key, p.raw) for p in encoded.parts], is_object=True)
-    assert whole == canonical_json(state)
+    assert whole == canonical_state(state) == canonical_state(json.loads(whole))
     assert encoded.checksum == sha256_hex(whole)
     assert encoded.size == len(whole)
     assert json.loads(whole) == state
@@ -52,7 +54,14 @@ def test_parts_reassemble_to_the_canonical_whole(state: dict[str, Any]) -> None:
 def test_any_json_document_round_trips(state: Any) -> None:
     encoded = encode_state(state)
     whole = assemble([(p.key, p.raw) for p in encoded.parts], is_object=encoded.is_object)
-    assert whole == canonical_json(state)
+    assert whole == canonical_state(state)
+    assert json.loads(whole) == state
+
+
+def test_integers_beyond_64_bits_round_trip() -> None:
+    state = {"big": 2**70, "small": [1, None]}
+    encoded = encode_state(state)
+    whole = assemble([(p.key, p.raw) for p in encoded.parts], is_object=True)
     assert json.loads(whole) == state
 
 
@@ -62,7 +71,18 @@ def test_the_same_state_in_another_key_order_gives_the_same_checksum() -> None:
     )
 
 
-@pytest.mark.parametrize("bad", [{"a": {1, 2}}, {"a": float("nan")}, {1: "x"}, {"a": b"x"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"a": {1, 2}},
+        {"a": float("nan")},
+        {"a": [None, {"b": float("inf")}]},
+        {1: "x"},
+        {"a": b"x"},
+        {"a": datetime.now(UTC)},
+        {"a": "lone \ud800 surrogate"},
+    ],
+)
 def test_a_value_that_is_not_json_is_refused(bad: Any) -> None:
     with pytest.raises(StateEncodingError):
         encode_state(bad)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,8 +13,10 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Piped into a file or grep, a table is not cut at 80 columns (a terminal sets its own width).
+_PIPE_WIDTH = None if sys.stdout.isatty() else 200
+out = Console(highlight=False, width=_PIPE_WIDTH)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of text.")]
 

@@ -15,14 +15,18 @@ app = typer.Typer(help="List, inspect and roll back to checkpoints.", no_args_is
 @app.command("list")
 def list_(
     execution: Annotated[str, typer.Option("--execution", "-e", help="The execution's id.")],
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also the checkpoints a rollback went back past.")
+    ] = False,
     server: ServerOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """List an execution's checkpoints, oldest first (superseded ones dimmed)."""
+    """List an execution's checkpoints in order (superseded ones, with --all, dimmed)."""
     with client(server) as c:
-        checkpoints = c.list_checkpoints(execution)
+        page = c.list_checkpoints(execution, include_superseded=all_, limit=200)
+    checkpoints = page.checkpoints
     if json_:
-        print_json(checkpoints)
+        print_json(page)
         return
     table(
         ["#", "checkpoint", "size", "checksum", "created", "id"],

@@ -20,7 +20,7 @@ from omium.cli._output import (
 )
 from omium.cli._remote import ServerOpt, client, handle_errors
 from omium.schemas.executions import Execution
-from omium.schemas.responses import ExecutionResponse
+from omium.schemas.resources import ExecutionEnvelope
 
 app = typer.Typer(help="List, inspect and control executions.", no_args_is_help=True)
 
@@ -84,7 +84,7 @@ def _local_list(limit: int, json_: bool) -> None:
 def list_(
     status: Annotated[str | None, typer.Option(help="Only this status (running, ...).")] = None,
     workflow: Annotated[str | None, typer.Option(help="Only this workflow id.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="Page size.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Page size.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
     local: LocalOpt = False,
     server: ServerOpt = None,
@@ -113,7 +113,8 @@ def list_(
             for e in page.executions
         ),
     )
-    out.print(f"[dim]{len(page.executions)} of {page.total} (offset {page.offset})[/dim]")
+    p = page.pagination
+    out.print(f"[dim]{len(page.executions)} of {p.total} (offset {p.offset})[/dim]")
 
 
 @app.command()
@@ -126,7 +127,7 @@ def show(
         return
     with client(server) as c:
         execution = c.get_execution(execution_id)
-        checkpoints = c.list_checkpoints(execution_id)
+        checkpoints = c.list_checkpoints(execution_id, include_superseded=True).checkpoints
         failures = c.list_failures(execution_id=execution_id, limit=100).failures
     if json_:
         print_json({"execution": execution, "checkpoints": checkpoints, "failures": failures})
@@ -189,7 +190,7 @@ def show(
         out.print_json(data=execution.result)
 
 
-def _report(response: ExecutionResponse, json_: bool) -> None:
+def _report(response: ExecutionEnvelope, json_: bool) -> None:
     if json_:
         print_json(response)
         return

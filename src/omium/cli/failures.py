@@ -21,7 +21,7 @@ def list_(
     ] = None,
     severity: Annotated[str | None, typer.Option(help="low, medium, high or critical.")] = None,
     status: Annotated[str | None, typer.Option(help="Recovery status (pending, ...).")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="Page size.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Page size.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
     server: ServerOpt = None,
     json_: JsonOpt = False,

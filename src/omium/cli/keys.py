@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -30,6 +30,8 @@ def create(
     json_: JsonOpt = False,
 ) -> None:
     """Create an API key. Its secret is printed once: store it now."""
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)  # a date without a zone is UTC
     with client(server) as c:
         created = c.create_api_key(name, permissions=permission, expires_at=expires)
     if json_:
@@ -37,18 +39,24 @@ def create(
         return
     out.print(created.key)
     err.print(
-        f"[dim]API key {created.api_key.id} ({created.api_key.key_prefix}...). "
+        f"[dim]API key {created.id} ({created.key_prefix}...). "
         "This is the only time the secret is shown; use it as OMIUM_API_KEY.[/dim]"
     )
 
 
 @app.command("list")
-def list_(server: ServerOpt = None, json_: JsonOpt = False) -> None:
+def list_(
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Page size.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
+    server: ServerOpt = None,
+    json_: JsonOpt = False,
+) -> None:
     """List API keys (never their secrets)."""
     with client(server) as c:
-        keys = c.list_api_keys()
+        page = c.list_api_keys(limit=limit, offset=offset)
+    keys = page.api_keys
     if json_:
-        print_json(keys)
+        print_json(page)
         return
     table(
         ["id", "name", "prefix", "permissions", "expires", "last used", "revoked"],

@@ -11,6 +11,7 @@ import yaml
 
 from omium.cli._output import JsonOpt, fields, out, print_json, status_text, table, when
 from omium.cli._remote import ServerOpt, client
+from omium.client import Client
 from omium.schemas.workflows import Workflow
 
 app = typer.Typer(help="Upload workflow files and manage their versions.", no_args_is_help=True)
@@ -41,6 +42,15 @@ def read_workflow_file(path: Path) -> tuple[str | None, str | None, dict[str, An
     )
 
 
+def _all_workflows(c: Client) -> list[Workflow]:
+    found: list[Workflow] = []
+    while True:
+        page = c.list_workflows(limit=200, offset=len(found))
+        found.extend(page.workflows)
+        if not page.workflows or len(found) >= page.pagination.total:
+            return found
+
+
 def _print(w: Workflow, json_: bool) -> None:
     if json_:
         print_json(w)
@@ -52,28 +62,26 @@ def _print(w: Workflow, json_: bool) -> None:
 def apply(
     file: Annotated[Path, typer.Argument(help="A workflow file (.yaml, .yml or .json).")],
     name: Annotated[str | None, typer.Option(help="Name (default: the file's name).")] = None,
-    publish: Annotated[bool, typer.Option(help="Publish the version right away.")] = False,
     server: ServerOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Create the workflow, or publish a new version of the workflow of the same name."""
+    """Create the workflow (published, version 1), or publish a new version of the workflow
+    of the same name (running executions keep the version they started with)."""
     file_name, description, definition = read_workflow_file(file)
     wf_name = name or file_name or file.stem
     with client(server) as c:
-        existing = [w for w in c.list_workflows(limit=1000).workflows if w.name == wf_name]
+        existing = [w for w in _all_workflows(c) if w.name == wf_name]
         if existing:
             workflow = c.publish_version(existing[0].id, definition)
         else:
             workflow = c.create_workflow(wf_name, definition, description=description)
-        if publish:
-            workflow = c.publish_workflow(workflow.id)
     _print(workflow, json_)
 
 
 @app.command("list")
 def list_(
     status: Annotated[str | None, typer.Option(help="draft, published or archived.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="Page size.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Page size.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
     server: ServerOpt = None,
     json_: JsonOpt = False,
@@ -132,6 +140,6 @@ def show(workflow_id: IdArg, server: ServerOpt = None, json_: JsonOpt = False) -
 
 @app.command()
 def publish(workflow_id: IdArg, server: ServerOpt = None, json_: JsonOpt = False) -> None:
-    """Publish a workflow's current version: new executions run it."""
+    """Publish a workflow again (an archived workflow cannot start executions)."""
     with client(server) as c:
         _print(c.publish_workflow(workflow_id), json_)

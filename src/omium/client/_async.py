@@ -14,17 +14,19 @@ from omium.client._base import DEFAULT_TIMEOUT, BaseClient, TokenCallback
 from omium.client._calls import Call, Id
 from omium.client._errors import error_from_response, unreachable
 from omium.client._sse import Event, aiter_sse
-from omium.schemas.analytics import ExecutionAnalytics
-from omium.schemas.api_keys import ApiKey, ApiKeyCreated
+from omium.schemas.access import ApiKey, ApiKeyCreated, ApiKeyList
 from omium.schemas.auth import LoginResponse, Me, RefreshResponse, RegisterResponse
-from omium.schemas.checkpoints import Checkpoint
-from omium.schemas.executions import Execution, ExecutionList
-from omium.schemas.responses import (
-    ExecutionResponse,
-    FailureList,
-    RecoverResponse,
+from omium.schemas.executions import Execution
+from omium.schemas.resources import (
+    Checkpoint,
+    CheckpointPage,
+    ExecutionAnalytics,
+    ExecutionEnvelope,
+    ExecutionPage,
+    FailurePage,
+    RecoveryResponse,
     RollbackResponse,
-    WorkflowList,
+    WorkflowPage,
 )
 from omium.schemas.workflows import Workflow
 from omium.types import RecoveryActionType, TriggerType
@@ -167,42 +169,53 @@ class AsyncClient(BaseClient):
         workflow_id: Id | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> ExecutionList:
+    ) -> ExecutionPage:
         return await self._send(api.list_executions(status, workflow_id, limit, offset))
 
     async def get_execution(self, execution_id: Id) -> Execution:
         return await self._send(api.get_execution(execution_id))
 
-    async def pause_execution(self, execution_id: Id) -> ExecutionResponse:
+    async def pause_execution(self, execution_id: Id) -> ExecutionEnvelope:
         return await self._send(api.pause_execution(execution_id))
 
     async def resume_execution(
         self, execution_id: Id, *, checkpoint_name: str | None = None
-    ) -> ExecutionResponse:
+    ) -> ExecutionEnvelope:
         """Resume a paused or rolled-back execution, optionally from a named checkpoint."""
         return await self._send(api.resume_execution(execution_id, checkpoint_name))
 
-    async def cancel_execution(self, execution_id: Id) -> ExecutionResponse:
+    async def cancel_execution(self, execution_id: Id) -> ExecutionEnvelope:
         return await self._send(api.cancel_execution(execution_id))
 
     async def list_checkpoints(
-        self, execution_id: Id, *, limit: int = 100, offset: int = 0
-    ) -> list[Checkpoint]:
-        """The checkpoints of an execution, oldest first (superseded ones included)."""
-        return await self._send(api.list_checkpoints(execution_id, limit, offset))
+        self,
+        execution_id: Id,
+        *,
+        include_superseded: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> CheckpointPage:
+        """The checkpoints of an execution in order (with ``include_superseded``, also the
+        ones a rollback went back past, which are kept)."""
+        return await self._send(
+            api.list_checkpoints(execution_id, include_superseded, limit, offset)
+        )
 
     async def iter_events(
-        self, execution_id: Id, *, last_event_id: str | None = None
+        self, execution_id: Id, *, last_event_id: str | None = None, follow: bool = True
     ) -> AsyncIterator[Event]:
-        """Follow an execution's events live (Server-Sent Events) until its stream ends."""
+        """An execution's events (Server-Sent Events), live until the execution ends; with
+        ``follow=False`` only those recorded so far. Resume after ``last_event_id``."""
         call: Call[None] = Call("GET", api.events_path(execution_id), lambda _: None)
         headers = {**self._headers(call), "Accept": "text/event-stream"}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
         try:
-            async with self._http.stream(
-                "GET", call.path, headers=headers, timeout=None
-            ) as response:
+            params = {"follow": "true" if follow else "false"}
+            stream = self._http.stream(
+                "GET", call.path, headers=headers, params=params, timeout=None
+            )
+            async with stream as response:
                 if response.is_error:
                     await response.aread()
                     raise error_from_response(response)
@@ -248,7 +261,7 @@ class AsyncClient(BaseClient):
         status: str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> FailureList:
+    ) -> FailurePage:
         return await self._send(api.list_failures(execution_id, severity, status, limit, offset))
 
     async def recover_failure(
@@ -256,7 +269,7 @@ class AsyncClient(BaseClient):
         failure_id: Id,
         action_type: RecoveryActionType | str,
         action_config: dict[str, Any] | None = None,
-    ) -> RecoverResponse:
+    ) -> RecoveryResponse:
         return await self._send(api.recover_failure(failure_id, action_type, action_config))
 
     # -- analytics ------------------------------------------------------------------------
@@ -283,7 +296,7 @@ class AsyncClient(BaseClient):
 
     async def list_workflows(
         self, *, status: str | None = None, limit: int = 20, offset: int = 0
-    ) -> WorkflowList:
+    ) -> WorkflowPage:
         return await self._send(api.list_workflows(status, limit, offset))
 
     async def get_workflow(self, workflow_id: Id) -> Workflow:
@@ -304,11 +317,18 @@ class AsyncClient(BaseClient):
         permissions: list[str] | None = None,
         expires_at: datetime | None = None,
     ) -> ApiKeyCreated:
-        """Create an API key; its secret (``.key``) is in this answer only."""
+        """Create an API key; its secret (``.key``) is in this answer only.
+
+        ``permissions`` must be a subset of yours; default: all of yours.
+        """
         return await self._send(api.create_api_key(name, permissions, expires_at))
 
-    async def list_api_keys(self) -> list[ApiKey]:
-        return await self._send(api.list_api_keys())
+    async def list_api_keys(self, *, limit: int = 50, offset: int = 0) -> ApiKeyList:
+        """Your API keys (every key of the tenant with ``user:update``); never the secrets."""
+        return await self._send(api.list_api_keys(limit, offset))
+
+    async def get_api_key(self, key_id: Id) -> ApiKey:
+        return await self._send(api.get_api_key(key_id))
 
     async def revoke_api_key(self, key_id: Id) -> None:
         await self._send(api.revoke_api_key(key_id))

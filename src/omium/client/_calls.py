@@ -13,8 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from omium.schemas.analytics import ExecutionAnalytics
-from omium.schemas.api_keys import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList
+from omium.schemas.access import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyEnvelope, ApiKeyList
 from omium.schemas.auth import (
     LoginRequest,
     LoginResponse,
@@ -25,27 +24,30 @@ from omium.schemas.auth import (
     RegisterRequest,
     RegisterResponse,
 )
-from omium.schemas.checkpoints import Checkpoint
 from omium.schemas.executions import (
     Execution,
     ExecutionCreate,
-    ExecutionList,
     RecoverRequest,
     ResumeRequest,
-    RollbackRequest,
 )
-from omium.schemas.responses import (
-    AnalyticsResponse,
-    CheckpointList,
-    CheckpointResponse,
-    ExecutionResponse,
-    FailureList,
-    RecoverResponse,
+from omium.schemas.resources import (
+    AnalyticsEnvelope,
+    Checkpoint,
+    CheckpointCreate,
+    CheckpointEnvelope,
+    CheckpointPage,
+    ExecutionAnalytics,
+    ExecutionEnvelope,
+    ExecutionPage,
+    FailurePage,
+    RecoveryResponse,
+    RollbackCreate,
     RollbackResponse,
-    WorkflowList,
-    WorkflowResponse,
+    WorkflowEnvelope,
+    WorkflowPage,
+    WorkflowUpdate,
 )
-from omium.schemas.workflows import Workflow, WorkflowCreate, WorkflowVersionCreate
+from omium.schemas.workflows import Workflow, WorkflowCreate
 from omium.types import RecoveryActionType, TriggerType
 
 T = TypeVar("T")
@@ -133,7 +135,7 @@ def me() -> Call[Me]:
 
 
 def _execution(data: Any) -> Execution:
-    return ExecutionResponse.model_validate(data).execution
+    return ExecutionEnvelope.model_validate(data).execution
 
 
 def start_execution(
@@ -153,36 +155,36 @@ def start_execution(
 
 def list_executions(
     status: str | None, workflow_id: Id | None, limit: int, offset: int
-) -> Call[ExecutionList]:
+) -> Call[ExecutionPage]:
     params = _params(status=status, workflow_id=workflow_id, limit=limit, offset=offset)
-    return Call("GET", f"{API}/executions", _model(ExecutionList), params=params)
+    return Call("GET", f"{API}/executions", _model(ExecutionPage), params=params)
 
 
 def get_execution(execution_id: Id) -> Call[Execution]:
     return Call("GET", f"{API}/executions/{execution_id}", _execution)
 
 
-def pause_execution(execution_id: Id) -> Call[ExecutionResponse]:
-    return Call("POST", f"{API}/executions/{execution_id}/pause", _model(ExecutionResponse), {})
+def pause_execution(execution_id: Id) -> Call[ExecutionEnvelope]:
+    return Call("POST", f"{API}/executions/{execution_id}/pause", _model(ExecutionEnvelope), {})
 
 
-def resume_execution(execution_id: Id, checkpoint_name: str | None) -> Call[ExecutionResponse]:
+def resume_execution(execution_id: Id, checkpoint_name: str | None) -> Call[ExecutionEnvelope]:
     body = _body(ResumeRequest(checkpoint_name=checkpoint_name))
     path = f"{API}/executions/{execution_id}/resume"
-    return Call("POST", path, _model(ExecutionResponse), body)
+    return Call("POST", path, _model(ExecutionEnvelope), body)
 
 
-def cancel_execution(execution_id: Id) -> Call[ExecutionResponse]:
+def cancel_execution(execution_id: Id) -> Call[ExecutionEnvelope]:
     path = f"{API}/executions/{execution_id}/cancel"
-    return Call("POST", path, _model(ExecutionResponse), {})
+    return Call("POST", path, _model(ExecutionEnvelope), {})
 
 
-def list_checkpoints(execution_id: Id, limit: int, offset: int) -> Call[list[Checkpoint]]:
-    def parse(data: Any) -> list[Checkpoint]:
-        return CheckpointList.model_validate(data).checkpoints
-
-    params = _params(limit=limit, offset=offset)
-    return Call("GET", f"{API}/executions/{execution_id}/checkpoints", parse, params=params)
+def list_checkpoints(
+    execution_id: Id, include_superseded: bool, limit: int, offset: int
+) -> Call[CheckpointPage]:
+    params = _params(include_superseded=include_superseded, limit=limit, offset=offset)
+    path = f"{API}/executions/{execution_id}/checkpoints"
+    return Call("GET", path, _model(CheckpointPage), params=params)
 
 
 def events_path(execution_id: Id) -> str:
@@ -193,7 +195,7 @@ def events_path(execution_id: Id) -> str:
 
 
 def _checkpoint(data: Any) -> Checkpoint:
-    return CheckpointResponse.model_validate(data).checkpoint
+    return CheckpointEnvelope.model_validate(data).checkpoint
 
 
 def get_checkpoint(checkpoint_id: Id) -> Call[Checkpoint]:
@@ -207,19 +209,18 @@ def create_checkpoint(
     agent_id: Id | None,
     metadata: dict[str, Any] | None,
 ) -> Call[Checkpoint]:
-    body: dict[str, Any] = {
-        "execution_id": str(execution_id),
-        "checkpoint_name": checkpoint_name,
-        "state": state,
-        "metadata": metadata or {},
-    }
-    if agent_id is not None:
-        body["agent_id"] = str(agent_id)
-    return Call("POST", f"{API}/checkpoints", _checkpoint, body)
+    body = CheckpointCreate(
+        execution_id=uuid.UUID(str(execution_id)),
+        agent_id=uuid.UUID(str(agent_id)) if agent_id is not None else None,
+        checkpoint_name=checkpoint_name,
+        state=state,
+        metadata=metadata or {},
+    )
+    return Call("POST", f"{API}/checkpoints", _checkpoint, _body(body))
 
 
 def rollback(checkpoint_id: Id, reason: str | None) -> Call[RollbackResponse]:
-    body = _body(RollbackRequest(reason=reason) if reason else RollbackRequest())
+    body = _body(RollbackCreate(reason=reason) if reason else RollbackCreate())
     path = f"{API}/checkpoints/{checkpoint_id}/rollback"
     return Call("POST", path, _model(RollbackResponse), body)
 
@@ -233,20 +234,20 @@ def list_failures(
     status: str | None,
     limit: int,
     offset: int,
-) -> Call[FailureList]:
+) -> Call[FailurePage]:
     params = _params(
         execution_id=execution_id, severity=severity, status=status, limit=limit, offset=offset
     )
-    return Call("GET", f"{API}/failures", _model(FailureList), params=params)
+    return Call("GET", f"{API}/failures", _model(FailurePage), params=params)
 
 
 def recover_failure(
     failure_id: Id, action_type: RecoveryActionType | str, action_config: dict[str, Any] | None
-) -> Call[RecoverResponse]:
+) -> Call[RecoveryResponse]:
     kind = RecoveryActionType(action_type).value
     body = _body(RecoverRequest(action_type=kind, action_config=action_config or {}))
     path = f"{API}/failures/{failure_id}/recover"
-    return Call("POST", path, _model(RecoverResponse), body)
+    return Call("POST", path, _model(RecoveryResponse), body)
 
 
 # -- analytics ------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def execution_analytics(
     start_date: date | str | None, end_date: date | str | None, group_by: str | None
 ) -> Call[ExecutionAnalytics]:
     def parse(data: Any) -> ExecutionAnalytics:
-        return AnalyticsResponse.model_validate(data).analytics
+        return AnalyticsEnvelope.model_validate(data).analytics
 
     params = _params(start_date=start_date, end_date=end_date, group_by=group_by)
     return Call("GET", f"{API}/analytics/executions", parse, params=params)
@@ -266,7 +267,7 @@ def execution_analytics(
 
 
 def _workflow(data: Any) -> Workflow:
-    return WorkflowResponse.model_validate(data).workflow
+    return WorkflowEnvelope.model_validate(data).workflow
 
 
 def create_workflow(
@@ -279,13 +280,13 @@ def create_workflow(
 
 def publish_version(workflow_id: Id, definition: dict[str, Any]) -> Call[Workflow]:
     """A new version of a workflow's definition."""
-    body = _body(WorkflowVersionCreate(definition=definition))
-    return Call("POST", f"{API}/workflows/{workflow_id}/versions", _workflow, body)
+    body = _body(WorkflowUpdate(definition=definition))
+    return Call("PATCH", f"{API}/workflows/{workflow_id}", _workflow, body)
 
 
-def list_workflows(status: str | None, limit: int, offset: int) -> Call[WorkflowList]:
+def list_workflows(status: str | None, limit: int, offset: int) -> Call[WorkflowPage]:
     params = _params(status=status, limit=limit, offset=offset)
-    return Call("GET", f"{API}/workflows", _model(WorkflowList), params=params)
+    return Call("GET", f"{API}/workflows", _model(WorkflowPage), params=params)
 
 
 def get_workflow(workflow_id: Id) -> Call[Workflow]:
@@ -306,15 +307,20 @@ def archive_workflow(workflow_id: Id) -> Call[Workflow]:
 def create_api_key(
     name: str, permissions: list[str] | None, expires_at: datetime | None
 ) -> Call[ApiKeyCreated]:
-    body = _body(ApiKeyCreate(name=name, permissions=permissions or [], expires_at=expires_at))
-    return Call("POST", f"{API}/api-keys", _model(ApiKeyCreated), body)
+    def parse(data: Any) -> ApiKeyCreated:
+        return ApiKeyEnvelope.model_validate(data).api_key
+
+    body = _body(ApiKeyCreate(name=name, permissions=permissions or None, expires_at=expires_at))
+    return Call("POST", f"{API}/api-keys", parse, body)
 
 
-def list_api_keys() -> Call[list[ApiKey]]:
-    def parse(data: Any) -> list[ApiKey]:
-        return ApiKeyList.model_validate(data).api_keys
+def list_api_keys(limit: int, offset: int) -> Call[ApiKeyList]:
+    params = _params(limit=limit, offset=offset)
+    return Call("GET", f"{API}/api-keys", _model(ApiKeyList), params=params)
 
-    return Call("GET", f"{API}/api-keys", parse)
+
+def get_api_key(key_id: Id) -> Call[ApiKey]:
+    return Call("GET", f"{API}/api-keys/{key_id}", _model(ApiKey))
 
 
 def revoke_api_key(key_id: Id) -> Call[None]:

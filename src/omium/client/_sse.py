@@ -18,6 +18,8 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     #: the SSE id; pass it back as ``last_event_id`` to resume after it
     id: str | None = None
+    #: when the event was recorded (ISO 8601), when the server says
+    timestamp: str | None = None
 
 
 class SSEDecoder:
@@ -54,7 +56,16 @@ class SSEDecoder:
             parsed = {"raw": raw}
         data = parsed if isinstance(parsed, dict) else {"value": parsed}
         event_type = self._event or str(data.get("event_type") or "message")
-        event = Event(event_type=event_type, data=data, id=self._id)
+        timestamp = data.get("timestamp")
+        # The Omium API frames each event as {event_type, timestamp, data: payload}.
+        if "event_type" in data and isinstance(data.get("data"), dict):
+            data = data["data"]
+        event = Event(
+            event_type=event_type,
+            data=data,
+            id=self._id,
+            timestamp=str(timestamp) if timestamp is not None else None,
+        )
         self._event, self._data = "", []
         return event
 

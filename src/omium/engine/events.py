@@ -59,6 +59,7 @@ class EventBatch:
     """The events of one transaction."""
 
     events: list[Event] = field(default_factory=list)
+    _written: int = 0
 
     def add(
         self, tenant_id: uuid.UUID, execution_id: uuid.UUID, event_type: str, **payload: Any
@@ -67,23 +68,26 @@ class EventBatch:
             raise ValueError(f"unknown event type {event_type!r}")
         self.events.append(Event(tenant_id, execution_id, event_type, payload, utcnow()))
 
+    def take_rows(self) -> list[dict[str, Any]]:
+        """The outbox rows of the events not yet written; the caller writes them."""
+        rows = [
+            {
+                "tenant_id": e.tenant_id,
+                "execution_id": e.execution_id,
+                "event_type": e.event_type,
+                "payload": {"execution_id": str(e.execution_id), **e.payload},
+                "created_at": e.created_at,
+            }
+            for e in self.events[self._written :]
+        ]
+        self._written = len(self.events)
+        return rows
+
     def flush(self, session: Session) -> None:
         """Insert the events into the outbox, in the caller's transaction."""
-        if not self.events:
-            return
-        session.execute(
-            insert(ExecutionEvent),
-            [
-                {
-                    "tenant_id": e.tenant_id,
-                    "execution_id": e.execution_id,
-                    "event_type": e.event_type,
-                    "payload": {"execution_id": str(e.execution_id), **e.payload},
-                    "created_at": e.created_at,
-                }
-                for e in self.events
-            ],
-        )
+        rows = self.take_rows()
+        if rows:
+            session.execute(insert(ExecutionEvent), rows)
 
 
 Subscriber = Callable[[Event], None]

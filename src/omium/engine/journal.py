@@ -7,12 +7,13 @@ a step boundary goes through here, so one boundary is one transaction.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
@@ -20,6 +21,7 @@ from omium.store.models import (
     Agent,
     Checkpoint,
     Execution,
+    ExecutionEvent,
     RecoveryAction,
     StepAttempt,
     WorkflowDefinition,
@@ -29,6 +31,8 @@ from omium.store.uow import UnitOfWork
 EXECUTIONS = cast(Table, Execution.__table__)
 AGENTS = cast(Table, Agent.__table__)
 ATTEMPTS = cast(Table, StepAttempt.__table__)
+CHECKPOINTS = cast(Table, Checkpoint.__table__)
+EVENTS = cast(Table, ExecutionEvent.__table__)
 
 
 class CheckpointStore(Protocol):
@@ -211,3 +215,139 @@ def interrupt_attempts(
         .where(ATTEMPTS.c.execution_id == execution_id, ATTEMPTS.c.status == "running")
         .values(status=status, finished_at=at or utcnow())
     )
+
+
+@dataclass
+class BoundaryWrites:
+    """The row changes of one step boundary besides checkpoints, applied in one statement on
+    PostgreSQL (data-modifying CTEs) together with the fenced execution update."""
+
+    agents: list[dict[str, Any]] = field(default_factory=list)
+    finished_attempts: list[dict[str, Any]] = field(default_factory=list)
+    new_attempts: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint_agents: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _naive(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat() if value else None
+
+
+def _jsonable_rows(rows: list[dict[str, Any]]) -> str:
+    def conv(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return _naive(v)
+        if isinstance(v, uuid.UUID):
+            return str(v)
+        return v
+
+    return json.dumps([{k: conv(v) for k, v in r.items()} for r in rows])
+
+
+_PG_BOUNDARY = """
+WITH
+ag AS (
+  UPDATE agents a SET
+    status = v.status,
+    started_at = COALESCE(v.started_at, a.started_at),
+    completed_at = COALESCE(v.completed_at, a.completed_at),
+    output = COALESCE(v.output, a.output),
+    duration_ms = COALESCE(v.duration_ms, a.duration_ms),
+    error = v.error,
+    updated_at = CAST(:now AS timestamp)
+  FROM jsonb_to_recordset(CAST(:agents AS jsonb)) AS v(
+    id uuid, status text, started_at timestamp, completed_at timestamp, output jsonb,
+    duration_ms int, error text)
+  WHERE a.id = v.id RETURNING 1),
+af AS (
+  UPDATE step_attempts t SET status = v.status, finished_at = CAST(:now AS timestamp),
+    error = v.error
+  FROM jsonb_to_recordset(CAST(:finished AS jsonb)) AS v(id uuid, status text, error text)
+  WHERE t.id = v.id RETURNING 1),
+ai AS (
+  INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,
+                             started_at)
+  SELECT v.id, v.execution_id, v.step, v.agent_name, v.attempt, v.worker_id, v.status,
+         v.started_at
+  FROM jsonb_to_recordset(CAST(:attempts AS jsonb)) AS v(
+    id uuid, execution_id uuid, step int, agent_name text, attempt int, worker_id text,
+    status text, started_at timestamp)
+  RETURNING 1),
+ck AS (
+  UPDATE checkpoints c SET agent_id = v.agent_id
+  FROM jsonb_to_recordset(CAST(:checkpoints AS jsonb)) AS v(id uuid, agent_id uuid)
+  WHERE c.id = v.id RETURNING 1),
+ev AS (
+  INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)
+  SELECT v.tenant_id, v.execution_id, v.event_type, v.payload, v.created_at
+  FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS v(
+    tenant_id uuid, execution_id uuid, event_type text, payload jsonb, created_at timestamp)
+  RETURNING 1)
+UPDATE executions SET
+  lease_expires_at = CAST(:lease_until AS timestamp),
+  heartbeat_at = CAST(:now AS timestamp),
+  updated_at = CAST(:now AS timestamp),
+  current_checkpoint = COALESCE(CAST(:current AS varchar), current_checkpoint),
+  last_successful_checkpoint = COALESCE(CAST(:last_ok AS varchar), last_successful_checkpoint)
+WHERE id = CAST(:id AS uuid) AND lease_owner = :owner
+RETURNING status
+"""
+
+
+def apply_boundary(
+    session: Session,
+    execution_id: uuid.UUID,
+    worker_id: str,
+    lease_until: datetime,
+    writes: BoundaryWrites,
+    event_rows: list[dict[str, Any]],
+    *,
+    current_checkpoint: str | None,
+    last_successful_checkpoint: str | None,
+) -> str:
+    """Apply a boundary's rows and the fenced execution update; returns the status.
+
+    PostgreSQL: one statement (one round trip). Elsewhere: one statement per kind of row.
+    Raises LeaseLost when this worker no longer holds the execution.
+    """
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        status = session.execute(
+            text(_PG_BOUNDARY),
+            {
+                "now": _naive(now),
+                "lease_until": _naive(lease_until),
+                "agents": _jsonable_rows(
+                    [{"error": None, "output": None, **a} for a in writes.agents]
+                ),
+                "finished": _jsonable_rows(writes.finished_attempts),
+                "attempts": _jsonable_rows(writes.new_attempts),
+                "checkpoints": _jsonable_rows(writes.checkpoint_agents),
+                "events": _jsonable_rows(event_rows),
+                "current": current_checkpoint,
+                "last_ok": last_successful_checkpoint,
+                "id": str(execution_id),
+                "owner": worker_id,
+            },
+        ).scalar_one_or_none()
+        if status is None:
+            raise LeaseLost(str(execution_id))
+        return str(status)
+    for a in writes.agents:
+        changes = {k: v for k, v in a.items() if k != "id" and v is not None}
+        changes.setdefault("error", None)
+        update_agent(session, a["id"], **changes)
+    for f in writes.finished_attempts:
+        finish_attempt(session, f["id"], f["status"], f.get("error"))
+    insert_attempts(session, writes.new_attempts)
+    for c in writes.checkpoint_agents:
+        session.execute(
+            update(CHECKPOINTS).where(CHECKPOINTS.c.id == c["id"]).values(agent_id=c["agent_id"])
+        )
+    if event_rows:
+        session.execute(insert(EVENTS), event_rows)
+    values: dict[str, Any] = {}
+    if current_checkpoint is not None:
+        values["current_checkpoint"] = current_checkpoint
+    if last_successful_checkpoint is not None:
+        values["last_successful_checkpoint"] = last_successful_checkpoint
+    return fence(session, execution_id, worker_id, lease_until, **values)

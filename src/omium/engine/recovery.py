@@ -139,15 +139,18 @@ def resolve_action(
 
 
 def counts(session: Session, execution_id: uuid.UUID) -> dict[str, int]:
-    def n(model: Any) -> int:
-        return int(
-            session.scalar(
-                select(func.count()).select_from(model).where(model.execution_id == execution_id)
-            )
-            or 0
+    """Checkpoints, rollbacks and failures of an execution, in one round trip."""
+
+    def n(model: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(model)
+            .where(model.execution_id == execution_id)
+            .scalar_subquery()
         )
 
-    return {"checkpoints": n(Checkpoint), "rollbacks": n(Rollback), "failures": n(Failure)}
+    row = session.execute(select(n(Checkpoint), n(Rollback), n(Failure))).one()
+    return {"checkpoints": int(row[0]), "rollbacks": int(row[1]), "failures": int(row[2])}
 
 
 def handle_failure(

@@ -106,6 +106,8 @@ class Runner:
         self.worker_id = worker_id
         self.cancel = threading.Event()
         self._release_requested = False
+        self._status = ExecutionStatus.RUNNING.value
+        self._unstarted: list[_Step] = []
         self._tasks: dict[int, asyncio.Task[StepOutcome]] = {}
         self._checkpoint_ms = 0.0
         # Consensus handoffs running, and the done steps whose successors wait for one.
@@ -145,14 +147,16 @@ class Runner:
         pre: list[str] | None,
         post: list[str] | None,
         events: EventBatch,
+        writes: journal.BoundaryWrites,
     ) -> journal.CheckpointRef:
+        # The agent link is set with the boundary's other rows (one statement), not checked
+        # by a query per checkpoint: the agents row is this runner's own.
         row = self.deps.checkpoints.create(
             uow,
             self.tenant_id,
             self.execution_id,
             name,
             state,
-            agent_id=step.agent_row,
             preconditions=pre,
             postconditions=post,
             metadata={
@@ -173,6 +177,7 @@ class Runner:
             step=step.spec.step,
         )
         self._last_checkpoint: str | None = name
+        writes.checkpoint_agents.append({"id": row.id, "agent_id": step.agent_row})
         self.last_checkpoint_id: uuid.UUID | None = row.id
         return journal.CheckpointRef(row.id, name, row.checkpoint_index, step.spec.step, kind)
 
@@ -431,14 +436,21 @@ class Runner:
     def _boundary(
         self, completed: list[StepOutcome], starting: list[_Step] | None, *, first: bool = False
     ) -> str:
-        """One transaction: complete ``completed``, start the steps now ready."""
+        """One transaction: complete ``completed``, start the steps now ready.
+
+        The checkpoints go through the checkpoint service; every other row change and the
+        fenced execution update are applied together by :func:`journal.apply_boundary`.
+        """
         t0 = time.perf_counter()
         events = EventBatch()
+        writes = journal.BoundaryWrites()
         now = utcnow()
         with UnitOfWork(self.deps.db) as uow:
             s = uow.session
-            status = journal.fence(s, self.execution_id, self.worker_id, self._lease_until())
             if first:
+                self._status = journal.fence(
+                    s, self.execution_id, self.worker_id, self._lease_until()
+                )
                 if self.stale_attempts:
                     journal.interrupt_attempts(s, self.execution_id, at=now)
                 journal.insert_agents(s, self._new_agents)
@@ -464,6 +476,7 @@ class Runner:
                         agent.config.preconditions,
                         agent.config.postconditions,
                         events,
+                        writes,
                     )
                 self._checkpoint(
                     uow,
@@ -474,20 +487,21 @@ class Runner:
                     None,
                     agent.config.postconditions,
                     events,
+                    writes,
                 )
                 st.done = True
                 st.duration_ms = outcome.duration_ms
-                journal.update_agent(
-                    s,
-                    st.agent_row,
-                    status="completed",
-                    completed_at=now,
-                    output=outcome.outputs,
-                    duration_ms=outcome.duration_ms,
-                    error=None,
+                writes.agents.append(
+                    {
+                        "id": st.agent_row,
+                        "status": "completed",
+                        "completed_at": now,
+                        "output": outcome.outputs,
+                        "duration_ms": outcome.duration_ms,
+                    }
                 )
                 if st.attempt_id is not None:
-                    journal.finish_attempt(s, st.attempt_id, "completed")
+                    writes.finished_attempts.append({"id": st.attempt_id, "status": "completed"})
                     st.attempt_id = None
                 if st.pending_action is not None:
                     rec.resolve_action(s, st.pending_action, st.pending_failure, success=True)
@@ -500,16 +514,27 @@ class Runner:
                     agent=st.spec.agent,
                     duration_ms=outcome.duration_ms,
                 )
-            values: dict[str, Any] = {}
-            if completed:
-                values["last_successful_checkpoint"] = self._last_checkpoint
-            if all(st.done for st in self.steps.values()) and status == ExecutionStatus.RUNNING:
-                self._complete(uow, now, events, values)
+            last_ok = self._last_checkpoint if completed else None
+            if all(st.done for st in self.steps.values()) and self._status != "paused":
+                status = journal.apply_boundary(
+                    s,
+                    self.execution_id,
+                    self.worker_id,
+                    self._lease_until(),
+                    writes,
+                    events.take_rows(),
+                    current_checkpoint=self._last_checkpoint,
+                    last_successful_checkpoint=last_ok,
+                )
+                if status == ExecutionStatus.RUNNING:
+                    self._complete(uow, now, events)
+                    self._commit(uow, events)
+                    return "terminal"
                 self._commit(uow, events)
-                return "terminal"
-            go_on = status == ExecutionStatus.RUNNING and not self._release_requested
+                self._status = status
+                return status
+            go_on = self._status == ExecutionStatus.RUNNING and not self._release_requested
             ready = (self._ready() if starting is None else starting) if go_on else []
-            attempts: list[dict[str, Any]] = []
             for st in ready:
                 if st.start is None:
                     agent = self.definition.agent_of(st.spec)
@@ -522,9 +547,10 @@ class Runner:
                         agent.config.preconditions,
                         None,
                         events,
+                        writes,
                     )
-                attempts.append(self._attempt_row(st, now))
-                journal.update_agent(s, st.agent_row, status="running", started_at=now)
+                writes.new_attempts.append(self._attempt_row(st, now))
+                writes.agents.append({"id": st.agent_row, "status": "running", "started_at": now})
                 events.add(
                     self.tenant_id,
                     self.execution_id,
@@ -533,13 +559,24 @@ class Runner:
                     agent=st.spec.agent,
                     attempt=st.attempts,
                 )
-            journal.insert_attempts(s, attempts)
-            if self._last_checkpoint is not None:
-                values["current_checkpoint"] = self._last_checkpoint
-            if values:
-                journal.fence(s, self.execution_id, self.worker_id, self._lease_until(), **values)
+            status = journal.apply_boundary(
+                s,
+                self.execution_id,
+                self.worker_id,
+                self._lease_until(),
+                writes,
+                events.take_rows(),
+                current_checkpoint=self._last_checkpoint,
+                last_successful_checkpoint=last_ok,
+            )
             self._commit(uow, events)
+        self._status = status
         self._checkpoint_ms += (time.perf_counter() - t0) * 1000
+        if status != ExecutionStatus.RUNNING and ready:
+            # Paused while this boundary was being written: the successors' start
+            # checkpoints are kept, but they do not run until the execution is resumed.
+            self._unstarted = ready
+            return status
         for st in ready:
             self._spawn(st)
         return status
@@ -547,9 +584,7 @@ class Runner:
     def definition_version(self) -> int | None:
         return self._version
 
-    def _complete(
-        self, uow: UnitOfWork, now: datetime, events: EventBatch, values: dict[str, Any]
-    ) -> None:
+    def _complete(self, uow: UnitOfWork, now: datetime, events: EventBatch) -> None:
         check_transition(ExecutionStatus.RUNNING, Action.COMPLETE, execution_id=self.execution_id)
         sinks = {d for s in self.definition.flow for d in s.depends_on}
         output: dict[str, Any] = {}
@@ -620,14 +655,20 @@ class Runner:
     def _let_go(self, status: str) -> None:
         events = EventBatch()
         with UnitOfWork(self.deps.db) as uow:
+            s = uow.session
             journal.fence(
-                uow.session,
+                s,
                 self.execution_id,
                 self.worker_id,
                 utcnow(),
                 lease_owner=None,
                 lease_expires_at=None,
             )
+            for st in self._unstarted:
+                if st.attempt_id is not None:
+                    journal.finish_attempt(s, st.attempt_id, "interrupted")
+                    st.attempt_id = None
+                journal.update_agent(s, st.agent_row, status="pending")
             if status != ExecutionStatus.PAUSED:
                 events.add(
                     self.tenant_id, self.execution_id, "execution_released", worker=self.worker_id

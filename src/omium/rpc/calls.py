@@ -13,13 +13,16 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import grpc.aio
 import pydantic
 
 from omium.errors import AuthError, ErrorCode, OmiumError, ValidationError
 from omium.rpc.errors import abort
+from omium.services.auth.authenticator import Authenticator
+from omium.services.auth.principal import Principal
+from omium.services.context import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +32,20 @@ S = TypeVar("S", bound="Servicer")
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-class Principal(Protocol):
-    """Who is calling: the tenant every query is scoped to, and what they may do."""
-
-    @property
-    def tenant_id(self) -> uuid.UUID: ...
-
-    @property
-    def user_id(self) -> uuid.UUID | None: ...
-
-    def require(self, permission: str) -> None:
-        """Raise PermissionDeniedError unless the principal holds ``permission``."""
-
-
-class Authenticator(Protocol):
-    def authenticate(self, token: str) -> Principal:
-        """The principal of a JWT or API key; AuthError when it is not valid."""
+def request_context(context: Context, principal: Principal) -> RequestContext:
+    """The caller and where the call came from, for the services' audit rows."""
+    metadata = {key.lower(): value for key, value in context.invocation_metadata() or ()}
+    agent = metadata.get("user-agent")
+    peer = context.peer() or ""
+    # "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> the address alone
+    kind, _, rest = peer.partition(":")
+    address = rest.rsplit(":", 1)[0].strip("[]") if kind in ("ipv4", "ipv6") else None
+    return RequestContext(
+        principal,
+        request_id=f"req_{uuid.uuid4().hex}",
+        ip_address=address,
+        user_agent=agent if isinstance(agent, str) else None,
+    )
 
 
 def bearer_token(context: Context) -> str:
@@ -65,11 +66,12 @@ class Servicer:
     def __init__(self, authenticator: Authenticator) -> None:
         self.authenticator = authenticator
 
-    async def principal(self, context: Context, permission: str) -> Principal:
+    async def caller(self, context: Context, permission: str) -> RequestContext:
+        """Authenticate the call and check ``permission``; the context services take."""
         token = bearer_token(context)
         principal = await asyncio.to_thread(self.authenticator.authenticate, token)
         principal.require(permission)
-        return principal
+        return request_context(context, principal)
 
 
 def _as_omium_error(exc: Exception) -> OmiumError:
@@ -93,19 +95,19 @@ def _as_omium_error(exc: Exception) -> OmiumError:
 def unary(
     permission: str,
 ) -> Callable[
-    [Callable[[S, Req, Principal], Awaitable[Resp]]],
+    [Callable[[S, Req, RequestContext], Awaitable[Resp]]],
     Callable[[S, Req, Context], Awaitable[Resp]],
 ]:
-    """Make ``handler(self, request, principal)`` an RPC method requiring ``permission``."""
+    """Make ``handler(self, request, ctx)`` an RPC method requiring ``permission``."""
 
     def decorate(
-        handler: Callable[[S, Req, Principal], Awaitable[Resp]],
+        handler: Callable[[S, Req, RequestContext], Awaitable[Resp]],
     ) -> Callable[[S, Req, Context], Awaitable[Resp]]:
         @functools.wraps(handler)
         async def method(self: S, request: Req, context: Context) -> Resp:
             try:
-                principal = await self.principal(context, permission)
-                return await handler(self, request, principal)
+                ctx = await self.caller(context, permission)
+                return await handler(self, request, ctx)
             except Exception as exc:  # every error leaves through the one mapper
                 await abort(context, _as_omium_error(exc))
 
@@ -117,19 +119,19 @@ def unary(
 def server_stream(
     permission: str,
 ) -> Callable[
-    [Callable[[S, Req, Principal], AsyncIterator[Resp]]],
+    [Callable[[S, Req, RequestContext], AsyncIterator[Resp]]],
     Callable[[S, Req, Context], AsyncIterator[Resp]],
 ]:
     """Like :func:`unary` for a handler that yields a stream of responses."""
 
     def decorate(
-        handler: Callable[[S, Req, Principal], AsyncIterator[Resp]],
+        handler: Callable[[S, Req, RequestContext], AsyncIterator[Resp]],
     ) -> Callable[[S, Req, Context], AsyncIterator[Resp]]:
         @functools.wraps(handler)
         async def method(self: S, request: Req, context: Context) -> AsyncIterator[Resp]:
             try:
-                principal = await self.principal(context, permission)
-                async for response in handler(self, request, principal):
+                ctx = await self.caller(context, permission)
+                async for response in handler(self, request, ctx):
                     yield response
             except Exception as exc:
                 await abort(context, _as_omium_error(exc))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from omium.rpc.calls import Authenticator, Principal, Servicer, unary
+from omium.rpc.calls import Servicer, unary
 from omium.rpc.convert import from_struct, id_text, parse_id, timestamp
 from omium.rpc.generated import consensus_pb2 as pb
 from omium.rpc.generated import consensus_pb2_grpc as pb_grpc
@@ -14,7 +14,9 @@ from omium.schemas.consensus import (
     ConsensusLogEntry,
     ElectLeaderRequest,
 )
+from omium.services.auth.authenticator import Authenticator
 from omium.services.consensus import ConsensusService
+from omium.services.context import RequestContext
 from omium.types import MessageType
 
 #: The permission strings of the consensus RPCs (LLD §6 ``resource:action``).
@@ -57,7 +59,7 @@ class ConsensusServicer(Servicer, pb_grpc.ConsensusServiceServicer):
 
     @unary(CONSENSUS_WRITE)
     async def BroadcastMessage(
-        self, request: pb.BroadcastMessageRequest, principal: Principal
+        self, request: pb.BroadcastMessageRequest, ctx: RequestContext
     ) -> pb.BroadcastMessageResponse:
         schema = BroadcastMessageRequest.model_validate(
             {
@@ -71,7 +73,7 @@ class ConsensusServicer(Servicer, pb_grpc.ConsensusServiceServicer):
                 "term": request.term,
             }
         )
-        result = await asyncio.to_thread(self.service.broadcast, principal.tenant_id, schema)
+        result = await asyncio.to_thread(self.service.broadcast, ctx.tenant_id, schema)
         return pb.BroadcastMessageResponse(
             consensus_log_id=str(result.consensus_log_id),
             acks_required=result.acks_required,
@@ -81,14 +83,14 @@ class ConsensusServicer(Servicer, pb_grpc.ConsensusServiceServicer):
 
     @unary(CONSENSUS_WRITE)
     async def AcknowledgeMessage(
-        self, request: pb.AcknowledgeMessageRequest, principal: Principal
+        self, request: pb.AcknowledgeMessageRequest, ctx: RequestContext
     ) -> pb.AcknowledgeMessageResponse:
         schema = AcknowledgeMessageRequest(
             consensus_log_id=parse_id(request.consensus_log_id, "consensus_log_id"),
             agent_id=parse_id(request.agent_id, "agent_id"),
             valid=request.valid,
         )
-        result = await asyncio.to_thread(self.service.acknowledge, principal.tenant_id, schema)
+        result = await asyncio.to_thread(self.service.acknowledge, ctx.tenant_id, schema)
         return pb.AcknowledgeMessageResponse(
             success=result.success,
             total_acks=result.total_acks,
@@ -97,10 +99,10 @@ class ConsensusServicer(Servicer, pb_grpc.ConsensusServiceServicer):
 
     @unary(CONSENSUS_READ)
     async def GetConsensusStatus(
-        self, request: pb.GetConsensusStatusRequest, principal: Principal
+        self, request: pb.GetConsensusStatusRequest, ctx: RequestContext
     ) -> pb.GetConsensusStatusResponse:
         execution_id = parse_id(request.execution_id, "execution_id")
-        status = await asyncio.to_thread(self.service.status, principal.tenant_id, execution_id)
+        status = await asyncio.to_thread(self.service.status, ctx.tenant_id, execution_id)
         return pb.GetConsensusStatusResponse(
             execution_id=str(status.execution_id),
             current_term=status.current_term,
@@ -110,14 +112,14 @@ class ConsensusServicer(Servicer, pb_grpc.ConsensusServiceServicer):
 
     @unary(CONSENSUS_WRITE)
     async def ElectLeader(
-        self, request: pb.ElectLeaderRequest, principal: Principal
+        self, request: pb.ElectLeaderRequest, ctx: RequestContext
     ) -> pb.ElectLeaderResponse:
         schema = ElectLeaderRequest(
             execution_id=parse_id(request.execution_id, "execution_id"),
             candidate_agent_id=parse_id(request.candidate_agent_id, "candidate_agent_id"),
             term=request.term,
         )
-        result = await asyncio.to_thread(self.service.elect_leader, principal.tenant_id, schema)
+        result = await asyncio.to_thread(self.service.elect_leader, ctx.tenant_id, schema)
         return pb.ElectLeaderResponse(
             elected=result.elected,
             leader_agent_id=id_text(result.leader_agent_id),

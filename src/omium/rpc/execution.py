@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import TypeVar
 
 from omium.clock import utcnow
-from omium.rpc.calls import Authenticator, Principal, Servicer, server_stream, unary
+from omium.rpc.calls import Servicer, server_stream, unary
 from omium.rpc.convert import from_struct, parse_id, struct, timestamp
 from omium.rpc.generated import execution_pb2 as pb
 from omium.rpc.generated import execution_pb2_grpc as pb_grpc
 from omium.schemas.executions import Execution, ExecutionCreate
+from omium.services import audit, workflow_admin
+from omium.services.auth.authenticator import Authenticator
+from omium.services.context import RequestContext
 from omium.services.execution_events import ExecutionEventFeed
 from omium.services.executions import ExecutionService
-from omium.types import ExecutionStatus
+from omium.store.db import Database
+from omium.store.models import Execution as ExecutionRow
+from omium.types import AuditResourceType, ExecutionStatus
+
+T = TypeVar("T")
 
 _STATUS: dict[str, pb.ExecutionStatus] = {
     ExecutionStatus.PENDING.value: pb.PENDING,
@@ -74,16 +82,27 @@ class ExecutionServicer(Servicer, pb_grpc.ExecutionServiceServicer):
     def __init__(
         self,
         authenticator: Authenticator,
+        db: Database,
         executions: ExecutionService,
         events: ExecutionEventFeed,
     ) -> None:
         super().__init__(authenticator)
+        self.db = db
         self.executions = executions
         self.events = events
 
+    async def _audited(self, ctx: RequestContext, action: str, call: Callable[[], T]) -> T:
+        """Run a service call in a thread, its writes audited as REST audits them."""
+
+        def run() -> T:
+            with audit.audited(ctx, action, AuditResourceType.EXECUTION, ExecutionRow):
+                return call()
+
+        return await asyncio.to_thread(run)
+
     @unary("execution:create")
     async def StartExecution(
-        self, request: pb.StartExecutionRequest, principal: Principal
+        self, request: pb.StartExecutionRequest, ctx: RequestContext
     ) -> pb.StartExecutionResponse:
         data = ExecutionCreate.model_validate(
             {
@@ -93,11 +112,11 @@ class ExecutionServicer(Servicer, pb_grpc.ExecutionServiceServicer):
                 "metadata": dict(request.metadata),
             }
         )
-        started = await asyncio.to_thread(
-            self.executions.start,
-            principal.tenant_id,
-            data,
-            triggered_by=principal.user_id,
+        await asyncio.to_thread(workflow_admin.require_runnable, self.db, ctx, data.workflow_id)
+        started = await self._audited(
+            ctx,
+            "execution.start",
+            lambda: self.executions.start(ctx.tenant_id, data, triggered_by=ctx.user_id),
         )
         return pb.StartExecutionResponse(
             execution_id=str(started.id),
@@ -107,41 +126,46 @@ class ExecutionServicer(Servicer, pb_grpc.ExecutionServiceServicer):
 
     @unary("execution:read")
     async def GetExecutionStatus(
-        self, request: pb.GetExecutionStatusRequest, principal: Principal
+        self, request: pb.GetExecutionStatusRequest, ctx: RequestContext
     ) -> pb.GetExecutionStatusResponse:
         execution_id = parse_id(request.execution_id, "execution_id")
-        found = await asyncio.to_thread(self.executions.get, principal.tenant_id, execution_id)
+        found = await asyncio.to_thread(self.executions.get, ctx.tenant_id, execution_id)
         return pb.GetExecutionStatusResponse(execution=execution_to_proto(found))
 
     @unary("execution:pause")
     async def PauseExecution(
-        self, request: pb.PauseExecutionRequest, principal: Principal
+        self, request: pb.PauseExecutionRequest, ctx: RequestContext
     ) -> pb.PauseExecutionResponse:
         execution_id = parse_id(request.execution_id, "execution_id")
-        paused = await asyncio.to_thread(self.executions.pause, principal.tenant_id, execution_id)
+        paused = await self._audited(
+            ctx, "execution.pause", lambda: self.executions.pause(ctx.tenant_id, execution_id)
+        )
         return pb.PauseExecutionResponse(success=True, paused_at=timestamp(_paused_at(paused)))
 
     @unary("execution:resume")
     async def ResumeExecution(
-        self, request: pb.ResumeExecutionRequest, principal: Principal
+        self, request: pb.ResumeExecutionRequest, ctx: RequestContext
     ) -> pb.ResumeExecutionResponse:
         execution_id = parse_id(request.execution_id, "execution_id")
-        await asyncio.to_thread(
-            self.executions.resume,
-            principal.tenant_id,
-            execution_id,
-            checkpoint_name=request.from_checkpoint or None,
-            triggered_by=principal.user_id,
+        await self._audited(
+            ctx,
+            "execution.resume",
+            lambda: self.executions.resume(
+                ctx.tenant_id,
+                execution_id,
+                checkpoint_name=request.from_checkpoint or None,
+                triggered_by=ctx.user_id,
+            ),
         )
         return pb.ResumeExecutionResponse(success=True, resumed_at=timestamp(utcnow()))
 
     @unary("execution:cancel")
     async def CancelExecution(
-        self, request: pb.CancelExecutionRequest, principal: Principal
+        self, request: pb.CancelExecutionRequest, ctx: RequestContext
     ) -> pb.CancelExecutionResponse:
         execution_id = parse_id(request.execution_id, "execution_id")
-        cancelled = await asyncio.to_thread(
-            self.executions.cancel, principal.tenant_id, execution_id
+        cancelled = await self._audited(
+            ctx, "execution.cancel", lambda: self.executions.cancel(ctx.tenant_id, execution_id)
         )
         return pb.CancelExecutionResponse(
             success=True, cancelled_at=timestamp(cancelled.completed_at or utcnow())
@@ -149,10 +173,10 @@ class ExecutionServicer(Servicer, pb_grpc.ExecutionServiceServicer):
 
     @server_stream("execution:read")
     async def StreamExecutionEvents(
-        self, request: pb.StreamExecutionEventsRequest, principal: Principal
+        self, request: pb.StreamExecutionEventsRequest, ctx: RequestContext
     ) -> AsyncIterator[pb.ExecutionEvent]:
         execution_id = parse_id(request.execution_id, "execution_id")
-        async for event in self.events.follow(principal.tenant_id, execution_id):
+        async for event in self.events.follow(ctx, execution_id):
             yield pb.ExecutionEvent(
                 event_type=event.event_type,
                 timestamp=timestamp(event.created_at),

@@ -16,15 +16,19 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from omium.engine import Engine
-from omium.rpc.calls import Authenticator
+from omium.rpc.checkpoint import CheckpointServicer
 from omium.rpc.consensus import ConsensusServicer
 from omium.rpc.execution import ExecutionServicer
 from omium.rpc.generated import (
+    checkpoint_pb2,
+    checkpoint_pb2_grpc,
     consensus_pb2,
     consensus_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
 )
+from omium.services.auth.authenticator import Authenticator
+from omium.services.checkpoints import CheckpointService
 from omium.services.consensus import ConsensusService
 from omium.services.execution_events import ExecutionEventFeed
 from omium.services.executions import ExecutionService
@@ -32,6 +36,7 @@ from omium.store.db import Database
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_SERVICE = checkpoint_pb2.DESCRIPTOR.services_by_name["CheckpointService"].full_name
 CONSENSUS_SERVICE = consensus_pb2.DESCRIPTOR.services_by_name["ConsensusService"].full_name
 EXECUTION_SERVICE = execution_pb2.DESCRIPTOR.services_by_name["ExecutionService"].full_name
 
@@ -41,6 +46,8 @@ class GrpcServices:
     """What the servicers call: the same services the REST API calls."""
 
     authenticator: Authenticator
+    db: Database
+    checkpoints: CheckpointService
     consensus: ConsensusService
     executions: ExecutionService
     events: ExecutionEventFeed
@@ -61,6 +68,11 @@ class GrpcServer:
         self._services: list[str] = []
         auth = services.authenticator
         self._add(
+            CHECKPOINT_SERVICE,
+            checkpoint_pb2_grpc.add_CheckpointServiceServicer_to_server,
+            CheckpointServicer(auth, services.db, services.checkpoints, services.executions),
+        )
+        self._add(
             CONSENSUS_SERVICE,
             consensus_pb2_grpc.add_ConsensusServiceServicer_to_server,
             ConsensusServicer(auth, services.consensus),
@@ -68,7 +80,7 @@ class GrpcServer:
         self._add(
             EXECUTION_SERVICE,
             execution_pb2_grpc.add_ExecutionServiceServicer_to_server,
-            ExecutionServicer(auth, services.executions, services.events),
+            ExecutionServicer(auth, services.db, services.executions, services.events),
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -109,10 +121,15 @@ class GrpcServer:
 def build_services(db: Database, authenticator: Authenticator, engine: Engine) -> GrpcServices:
     """The services of one process, shared with its REST API and worker where it has them."""
     deps = engine.deps
+    executions = ExecutionService(deps.db, deps.checkpoints, deps.bus)
+    if not isinstance(deps.checkpoints, CheckpointService):
+        raise TypeError("the gRPC CheckpointService needs the engine's CheckpointService")
     return GrpcServices(
         authenticator=authenticator,
+        db=db,
+        checkpoints=deps.checkpoints,
         consensus=ConsensusService(db),
-        executions=ExecutionService(deps.db, deps.checkpoints, deps.bus),
+        executions=executions,
         events=ExecutionEventFeed(db),
     )
 

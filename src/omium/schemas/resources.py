@@ -143,6 +143,8 @@ class CheckpointCreate(Input):
     checkpoint_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     state: Any = Field(description="The state to snapshot: any JSON document.")
     metadata: dict[str, Any] = Field(default_factory=dict)
+    preconditions: list[str] | None = Field(None, description="CEL conditions it was taken under.")
+    postconditions: list[str] | None = None
 
 
 class Checkpoint(Output):

@@ -75,6 +75,8 @@ def create(
             body.state,
             agent_id=body.agent_id,
             metadata=body.metadata,
+            preconditions=body.preconditions,
+            postconditions=body.postconditions,
         )
         audit.record(
             uow,
@@ -127,6 +129,20 @@ def list_for_execution(
             checkpoints=[to_out(r) for r in rows],
             pagination=Pagination(total=total, limit=limit, offset=offset),
         )
+
+
+def delete(
+    db: Database, checkpoints: CheckpointService, ctx: RequestContext, checkpoint_id: uuid.UUID
+) -> None:
+    """Delete a checkpoint (409 while a rollback or a failure record names it)."""
+    with UnitOfWork(db) as uow:
+        row = checkpoints.get(uow, ctx.tenant_id, checkpoint_id)
+        old = {"execution_id": row.execution_id, "checkpoint_name": row.checkpoint_name}
+        checkpoints.delete(uow, ctx.tenant_id, checkpoint_id)
+        audit.record(
+            uow, ctx, "checkpoint.delete", AuditResourceType.CHECKPOINT, checkpoint_id, old, None
+        )
+        uow.commit()
 
 
 def rollback(

@@ -8,11 +8,12 @@ Three passes, each its own transaction:
    failure record refers to (a pending rollback restores it; history keeps the others).
 2. **Unreferenced parts**: parts no checkpoint manifest names any more, and older than the
    grace period, are deleted, then their blob-store objects. On PostgreSQL this pass holds
-   ``SHARE ROW EXCLUSIVE`` on ``checkpoint_blobs``: a writer inserts its parts (taking ROW
-   EXCLUSIVE) before its checkpoint row and keeps that lock until it commits, so while the
-   sweep holds the lock no writer is between "my part already exists" and "my checkpoint
-   names it" — every part a committed or future checkpoint relies on is seen as referenced
-   or is inserted again. SQLite writers are serialized by BEGIN IMMEDIATE anyway.
+   ``EXCLUSIVE`` on ``checkpoint_blobs``: a writer inserts its new parts (ROW EXCLUSIVE) and
+   locks the parts it reuses (FOR KEY SHARE, ROW SHARE) before its checkpoint row, and keeps
+   those locks until it commits; both conflict with EXCLUSIVE. So while the sweep holds the
+   lock no writer is between "my part exists" and "my checkpoint names it": every part a
+   committed or future checkpoint relies on is seen as referenced or is inserted again.
+   Plain reads are not blocked. SQLite writers are serialized by BEGIN IMMEDIATE anyway.
 3. **Orphan blobs**: objects in the blob store that no part row names and that are older
    than the grace period (an upload whose transaction never committed) are deleted.
 """
@@ -29,9 +30,9 @@ from sqlalchemy import Table, and_, delete, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
-from omium.services.checkpoints import manifest_digests
 from omium.store.blobs import BlobStore
 from omium.store.db import Database
+from omium.store.manifest import manifest_digests
 from omium.store.models import Checkpoint, CheckpointBlob, Execution, Failure, Rollback
 from omium.store.uow import UnitOfWork
 
@@ -143,7 +144,7 @@ class CheckpointSweeper:
         with UnitOfWork(self.db) as uow:
             session = uow.session
             if self.db.dialect == "postgresql":
-                session.execute(text("LOCK TABLE checkpoint_blobs IN SHARE ROW EXCLUSIVE MODE"))
+                session.execute(text("LOCK TABLE checkpoint_blobs IN EXCLUSIVE MODE"))
             referenced = self._referenced(session, tenant_id)
             stmt = select(
                 _BLOBS.c.tenant_id, _BLOBS.c.digest, _BLOBS.c.stored_size, _BLOBS.c.location

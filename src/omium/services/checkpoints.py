@@ -50,8 +50,10 @@ from omium.store.checkpoint_writer import (
     AgentMissing,
     ExecutionMissing,
     LiveNameTaken,
+    PartsMissing,
     insert_checkpoint,
 )
+from omium.store.manifest import build_manifest, parse_manifest
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
 from omium.store.state_codec import (
@@ -67,7 +69,6 @@ from omium.types import CompressionType
 #: The tenant setting (``tenants.settings``) that overrides the global retention.
 TENANT_RETENTION_KEY = "checkpoint_retention_days"
 
-_MANIFEST_VERSION = 1
 _CHECKPOINTS = cast(Table, Checkpoint.__table__)
 _EXECUTIONS = cast(Table, Execution.__table__)
 
@@ -203,7 +204,6 @@ class CheckpointService:
                 "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
             )
         session = uow.session
-        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression)
         checkpoint_id = uuid.uuid4()
         now = utcnow()
         days = self._retention_days(session, tenant_id)
@@ -213,7 +213,7 @@ class CheckpointService:
             "agent_id": agent_id,
             "checkpoint_name": name,
             "state_size_bytes": encoded.size,
-            "state_blob_uri": self._state_uri(session, tenant_id, checkpoint_id, encoded, prepared),
+            "state_blob_uri": inline_uri(checkpoint_id),
             "checksum": encoded.checksum,
             "preconditions": preconditions,
             "postconditions": postconditions,
@@ -223,27 +223,47 @@ class CheckpointService:
             "created_at": now,
             "expires_at": now + timedelta(days=days) if days else None,
             "superseded_at": None,
-            "state_manifest": _manifest(encoded),
+            "state_manifest": build_manifest(encoded),
         }
-        try:
-            outcome = insert_checkpoint(
-                session, tenant_id=tenant_id, row=row, index=index, parts=prepared.rows()
+        known = self.parts.known(tenant_id, encoded.parts)
+        for attempt in range(3):
+            # Parts this process saw stored are only checked; when one is gone (swept, or
+            # its transaction rolled back) the write is retried inserting it.
+            prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+            row["state_blob_uri"] = self._state_uri(
+                session, tenant_id, checkpoint_id, encoded, prepared
             )
-        except ExecutionMissing:
-            raise NotFoundError(
-                f"Execution with ID '{execution_id}' not found",
-                code=ErrorCode.EXECUTION_NOT_FOUND,
-                details={"execution_id": str(execution_id)},
-            ) from None
-        except AgentMissing:
-            raise NotFoundError(
-                f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
-            ) from None
-        except LiveNameTaken:
-            raise ConflictError(
-                f"Execution {execution_id} already has a live checkpoint named '{name}'",
-                details={"execution_id": str(execution_id), "checkpoint_name": name},
-            ) from None
+            try:
+                outcome = insert_checkpoint(
+                    session,
+                    tenant_id=tenant_id,
+                    row=row,
+                    index=index,
+                    parts=prepared.rows(),
+                    known=prepared.known,
+                )
+                break
+            except PartsMissing as missing:
+                self.parts.forget(tenant_id, known - missing.present)
+                known = missing.present if attempt == 0 else set()
+            except ExecutionMissing:
+                raise NotFoundError(
+                    f"Execution with ID '{execution_id}' not found",
+                    code=ErrorCode.EXECUTION_NOT_FOUND,
+                    details={"execution_id": str(execution_id)},
+                ) from None
+            except AgentMissing:
+                raise NotFoundError(
+                    f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
+                ) from None
+            except LiveNameTaken:
+                raise ConflictError(
+                    f"Execution {execution_id} already has a live checkpoint named '{name}'",
+                    details={"execution_id": str(execution_id), "checkpoint_name": name},
+                ) from None
+        else:  # pragma: no cover - the last attempt checks no known part
+            raise RuntimeError("checkpoint parts kept disappearing")
+        self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
         written = self.parts.finish(prepared, outcome.new_digests)
         self._fix_state_uri(session, tenant_id, row, encoded, prepared, written)
         loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
@@ -257,10 +277,11 @@ class CheckpointService:
         override = self._retention.get(session, tenant_id)
         return override if override is not None else self.retention_days
 
-    def _largest_external(self, encoded: EncodedState, prepared: PreparedParts) -> str | None:
-        """The digest of the state's largest part if that part lives in the blob store."""
+    def _largest_if_external(self, encoded: EncodedState) -> str | None:
+        """The digest of the state's largest part when it may live in the blob store."""
         largest = max(encoded.parts, key=lambda part: len(part.raw), default=None)
-        if largest is None or largest.digest not in prepared.keys:
+        # Compressed it can only shrink: a part this small is inline for sure.
+        if largest is None or len(largest.raw) <= self.parts.inline_max:
             return None
         return largest.digest
 
@@ -272,12 +293,14 @@ class CheckpointService:
         encoded: EncodedState,
         prepared: PreparedParts,
     ) -> str:
-        digest = self._largest_external(encoded, prepared)
+        digest = self._largest_if_external(encoded)
         if digest is None:
             return inline_uri(checkpoint_id)
         # Large states only: one more query, to point at the object already stored.
         key = self.parts.locations(session, tenant_id, [digest]).get(digest)
-        return self.blobs.uri(key if key is not None else prepared.keys[digest])
+        if key is None:
+            key = prepared.keys.get(digest)
+        return inline_uri(checkpoint_id) if key is None else self.blobs.uri(key)
 
     def _fix_state_uri(
         self,
@@ -288,8 +311,8 @@ class CheckpointService:
         prepared: PreparedParts,
         written: WriteResult,
     ) -> None:
-        digest = self._largest_external(encoded, prepared)
-        if digest is None or digest in written.external_keys:
+        digest = self._largest_if_external(encoded)
+        if digest is None or digest in written.external_keys or digest not in prepared.keys:
             return
         if row["state_blob_uri"] != self.blobs.uri(prepared.keys[digest]):
             return
@@ -314,19 +337,29 @@ class CheckpointService:
         """Mark the live checkpoints with an index above ``after_index`` superseded (a
         rollback went back over them); they are kept, their names become free again.
         Returns how many were marked."""
-        self._require_execution(uow.session, tenant_id, execution_id)
-        result = uow.session.execute(
-            update(_CHECKPOINTS)
-            .where(
-                _CHECKPOINTS.c.execution_id == execution_id,
-                _CHECKPOINTS.c.checkpoint_index > after_index,
-                _CHECKPOINTS.c.superseded_at.is_(None),
-            )
-            .values(superseded_at=utcnow())
-            .execution_options(synchronize_session=False)
+        session = uow.session
+        self._require_execution(session, tenant_id, execution_id)
+        now = utcnow()
+        marked = list(
+            session.execute(
+                update(_CHECKPOINTS)
+                .where(
+                    _CHECKPOINTS.c.execution_id == execution_id,
+                    _CHECKPOINTS.c.checkpoint_index > after_index,
+                    _CHECKPOINTS.c.superseded_at.is_(None),
+                )
+                .values(superseded_at=now)
+                .returning(_CHECKPOINTS.c.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
         )
-        uow.session.expire_all()
-        return int(getattr(result, "rowcount", 0) or 0)
+        # Only the loaded rows that changed are brought up to date: the caller's other
+        # pending changes in this unit of work stay as they are.
+        for checkpoint_id in marked:
+            loaded = session.identity_map.get(session.identity_key(Checkpoint, checkpoint_id))
+            if loaded is not None:
+                set_committed_value(loaded, "superseded_at", now)
+        return len(marked)
 
     def delete(self, uow: UnitOfWork, tenant_id: uuid.UUID, checkpoint_id: uuid.UUID) -> None:
         """Delete a checkpoint row; its parts go with the next sweep once nothing names them.
@@ -483,38 +516,11 @@ class CheckpointService:
         self.blobs.close()
 
 
-def _manifest(encoded: EncodedState) -> dict[str, Any]:
-    return {
-        "v": _MANIFEST_VERSION,
-        "object": encoded.is_object,
-        "parts": [[part.key, part.digest] for part in encoded.parts],
-    }
-
-
 def _parse_manifest(row: Checkpoint) -> tuple[bool, list[tuple[str | None, str]]]:
-    manifest = row.state_manifest
     try:
-        if not isinstance(manifest, dict) or manifest.get("v") != _MANIFEST_VERSION:
-            raise ValueError("unknown manifest")
-        parts = [(key, str(digest)) for key, digest in manifest["parts"]]
-        is_object = bool(manifest["object"])
-        if is_object and any(not isinstance(key, str) for key, _ in parts):
-            raise ValueError("a part of an object state has no key")
-        if not is_object and len(parts) != 1:
-            raise ValueError("a non-object state must have exactly one part")
-    except (KeyError, TypeError, ValueError) as exc:
+        return parse_manifest(row.state_manifest)
+    except ValueError as exc:
         raise corrupted(row.id, None, f"its manifest is unreadable ({exc})") from None
-    return is_object, parts
-
-
-def manifest_digests(manifest: Any) -> list[str]:
-    """The part digests a stored manifest names (an unreadable manifest names none)."""
-    if not isinstance(manifest, dict):
-        return []
-    parts = manifest.get("parts")
-    if not isinstance(parts, list):
-        return []
-    return [str(item[1]) for item in parts if isinstance(item, list) and len(item) == 2]
 
 
 def build_checkpoint_service(settings: Settings) -> CheckpointService:

@@ -2,9 +2,10 @@
 
 The outbox holds every event in commit order, whichever process committed it, so a follower
 in the API or gRPC process sees what a worker elsewhere did: it reads the events after the
-last one it delivered and waits a little when there are none. The stream ends after the
-execution's terminal event (completed, failed, cancelled), or at once for an execution that
-had already ended.
+last one it delivered (:func:`omium.services.event_stream.events_after`, as the SSE endpoint
+does) and waits a little when there are none. The stream ends after the execution's terminal
+event (completed, failed, cancelled), or once an execution that had already ended has no
+more events to give.
 """
 
 from __future__ import annotations
@@ -13,68 +14,47 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-from omium.schemas.events import ExecutionEventOut
+from omium.services import event_stream
+from omium.services.context import RequestContext
 from omium.store.db import Database
-from omium.store.models import Execution, ExecutionEvent
-from omium.store.uow import UnitOfWork
-from omium.types import ExecutionStatus
 
-ENDED = frozenset(
-    {ExecutionStatus.COMPLETED.value, ExecutionStatus.FAILED.value, ExecutionStatus.CANCELLED.value}
-)
+#: The events after which an execution produces no more (it ended).
+TERMINAL_EVENTS = frozenset({"execution_completed", "execution_failed", "execution_cancelled"})
 
 
 class ExecutionEventFeed:
-    """Reads an execution's events for one tenant; another tenant's execution is not found."""
+    """An execution's events for one caller; another tenant's execution is not found."""
 
     def __init__(self, db: Database, *, poll_interval: float = 0.1, batch: int = 500) -> None:
         self._db = db
         self.poll_interval = poll_interval
         self.batch = batch
 
-    def read(
-        self, tenant_id: uuid.UUID, execution_id: uuid.UUID, *, after_id: int = 0
-    ) -> tuple[list[ExecutionEventOut], bool]:
-        """The events after ``after_id`` (up to one batch), and whether the execution ended."""
-        with UnitOfWork(self._db, read_only=True) as uow:
-            execution = uow.repo(Execution, tenant_id).require(execution_id)
-            rows = uow.repo(ExecutionEvent, tenant_id).list(
-                ExecutionEvent.execution_id == execution_id,
-                ExecutionEvent.id > after_id,
-                order_by=[ExecutionEvent.id],
-                limit=self.batch,
-            )
-            events = [
-                ExecutionEventOut(
-                    id=row.id,
-                    execution_id=row.execution_id,
-                    event_type=row.event_type,
-                    payload=row.payload,
-                    created_at=row.created_at,
-                )
-                for row in rows
-            ]
-            return events, execution.status in ENDED
-
     async def follow(
-        self, tenant_id: uuid.UUID, execution_id: uuid.UUID, *, after_id: int = 0
-    ) -> AsyncIterator[ExecutionEventOut]:
+        self, ctx: RequestContext, execution_id: uuid.UUID, *, after_id: int = 0
+    ) -> AsyncIterator[event_stream.StoredEvent]:
         """Every event after ``after_id`` as it commits, until the execution has ended.
 
         Raises NotFoundError (before yielding anything) for an execution not in the tenant.
         """
+        await asyncio.to_thread(event_stream.require_execution, self._db, ctx, execution_id)
         position = after_id
         while True:
             events, ended = await asyncio.to_thread(
-                self.read, tenant_id, execution_id, after_id=position
+                event_stream.events_after,
+                self._db,
+                ctx,
+                execution_id,
+                position,
+                limit=self.batch,
             )
             for event in events:
                 position = event.id
                 yield event
-                if event.terminal:
+                if event.event_type in TERMINAL_EVENTS:
                     return
             if ended and len(events) < self.batch:
-                # Ended, and the read above (taken with the status) held every event left.
+                # Ended, and the read above (taken after the status) held every event left.
                 return
             if not events:
                 await asyncio.sleep(self.poll_interval)

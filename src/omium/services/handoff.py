@@ -99,21 +99,37 @@ class HandoffCoordinator:
         message: dict[str, Any] | None = None,
     ) -> HandoffResult:
         """Hand ``state`` to ``receivers``; returns once the outcome is known or at timeout."""
-        term = await self._lead(tenant_id, execution_id, sender_agent_id)
-        sent = await asyncio.to_thread(
-            self.consensus.broadcast,
-            tenant_id,
-            BroadcastMessageRequest(
-                execution_id=execution_id,
-                sender_agent_id=sender_agent_id,
-                receiver_agent_ids=[receiver.agent_id for receiver in receivers],
-                message_type=MessageType.HANDOFF,
-                message={**(message or {}), "state": state},
-                term=term,
-                ack_policy=policy,
-                timeout_seconds=deadline_seconds,
-            ),
-        )
+        sent = None
+        for _ in range(_ELECTION_ATTEMPTS):
+            term = await self._lead(tenant_id, execution_id, sender_agent_id)
+            try:
+                sent = await asyncio.to_thread(
+                    self.consensus.broadcast,
+                    tenant_id,
+                    BroadcastMessageRequest(
+                        execution_id=execution_id,
+                        sender_agent_id=sender_agent_id,
+                        receiver_agent_ids=[receiver.agent_id for receiver in receivers],
+                        message_type=MessageType.HANDOFF,
+                        message={**(message or {}), "state": state},
+                        term=term,
+                        ack_policy=policy,
+                        timeout_seconds=deadline_seconds,
+                    ),
+                )
+                break
+            except ConsensusError as exc:
+                # Another sender of the same execution (a parallel branch) took a newer term
+                # between our election and our append: lead again and append then.
+                if exc.code is not ErrorCode.MESSAGE_BROADCAST_FAILED:
+                    raise
+        if sent is None:
+            raise ConsensusError(
+                f"Agent {sender_agent_id} could not append its handoff: newer leaders kept "
+                "taking the execution's log",
+                code=ErrorCode.MESSAGE_BROADCAST_FAILED,
+                details={"execution_id": str(execution_id)},
+            )
         rejections: dict[str, str] = {}
         for receiver in receivers:
             if receiver.validate is None:

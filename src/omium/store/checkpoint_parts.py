@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -30,6 +30,9 @@ from omium.types import CompressionType
 
 #: Parts up to this many stored bytes live in the database row, larger ones in the blob store.
 INLINE_MAX = 256 * 1024
+
+#: How many (tenant, digest) pairs a process remembers as stored.
+KNOWN_DIGESTS = 500_000
 
 #: How many compressed bytes of recently written parts a process remembers, so that the
 #: unchanged keys of the next checkpoint are not compressed again.
@@ -58,12 +61,15 @@ class StoredPart:
 
 @dataclass(frozen=True, slots=True)
 class PreparedParts:
-    """The distinct parts of one state, compressed, ready for the INSERT."""
+    """The distinct parts of one state: those to INSERT (compressed) and those believed to
+    be stored already (only checked, and locked, by the write)."""
 
-    #: digest -> compressed part
+    #: digest -> compressed part, for the parts to insert
     parts: dict[str, StoredPart]
     #: digest -> the blob-store key a large part gets if it turns out to be new
     keys: dict[str, str]
+    #: digests this process saw stored for the tenant: the write verifies they still are
+    known: list[str]
 
     def rows(self) -> list[dict[str, Any]]:
         """The ``checkpoint_blobs`` columns of each part (tenant and time left to the caller)."""
@@ -121,6 +127,39 @@ class _CompressedCache:
                 self._size -= len(old.data)
 
 
+class _KnownDigests:
+    """An LRU of (tenant, digest) pairs this process saw stored, shared by threads.
+
+    Only a hint: a write re-checks (and on PostgreSQL locks) the rows it names, and falls
+    back to inserting the parts when one is gone (rolled back, or swept).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[tuple[uuid.UUID, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def known(self, tenant_id: uuid.UUID, digests: set[str]) -> set[str]:
+        with self._lock:
+            found = {d for d in digests if (tenant_id, d) in self._items}
+            for digest in found:
+                self._items.move_to_end((tenant_id, digest))
+            return found
+
+    def add(self, tenant_id: uuid.UUID, digests: Iterable[str]) -> None:
+        with self._lock:
+            for digest in digests:
+                self._items[(tenant_id, digest)] = None
+                self._items.move_to_end((tenant_id, digest))
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+    def forget(self, tenant_id: uuid.UUID, digests: Iterable[str]) -> None:
+        with self._lock:
+            for digest in digests:
+                self._items.pop((tenant_id, digest), None)
+
+
 class PartStore:
     """Writes and reads the parts of checkpoint states for every tenant."""
 
@@ -134,6 +173,7 @@ class PartStore:
         self.blobs = blobs
         self.inline_max = inline_max
         self._cache = _CompressedCache(cache_bytes)
+        self._known = _KnownDigests(KNOWN_DIGESTS)
 
     def _stored(self, part: Part, compression: CompressionType) -> StoredPart:
         cached = self._cache.get(compression, part.digest)
@@ -144,20 +184,35 @@ class PartStore:
         self._cache.put(compression, stored)
         return stored
 
+    def known(self, tenant_id: uuid.UUID, parts: Sequence[Part]) -> set[str]:
+        """The digests among ``parts`` this process has seen stored for the tenant."""
+        return self._known.known(tenant_id, {part.digest for part in parts})
+
+    def remember(self, tenant_id: uuid.UUID, digests: Iterable[str]) -> None:
+        self._known.add(tenant_id, digests)
+
+    def forget(self, tenant_id: uuid.UUID, digests: Iterable[str]) -> None:
+        self._known.forget(tenant_id, digests)
+
     def prepare(
-        self, tenant_id: uuid.UUID, parts: Sequence[Part], compression: CompressionType
+        self,
+        tenant_id: uuid.UUID,
+        parts: Sequence[Part],
+        compression: CompressionType,
+        known: set[str],
     ) -> PreparedParts:
-        """Compress the distinct parts and choose where each would live if it is new."""
+        """Compress the distinct parts not in ``known`` and choose where each would live if
+        it is new; the ``known`` ones are only verified by the write."""
         unique: dict[str, StoredPart] = {}
         for part in parts:
-            if part.digest not in unique:
+            if part.digest not in unique and part.digest not in known:
                 unique[part.digest] = self._stored(part, compression)
         keys = {
             digest: blob_key(tenant_id, digest)
             for digest, stored in unique.items()
             if len(stored.data) > self.inline_max
         }
-        return PreparedParts(unique, keys)
+        return PreparedParts(unique, keys, sorted(known))
 
     def finish(self, prepared: PreparedParts, new_digests: set[str]) -> WriteResult:
         """Upload the large parts the INSERT found new; say what the write added.
@@ -177,7 +232,7 @@ class PartStore:
         return WriteResult(
             new_parts=len(new_digests),
             new_bytes=new_bytes,
-            reused_parts=len(prepared.parts) - len(new_digests),
+            reused_parts=len(prepared.parts) + len(prepared.known) - len(new_digests),
             external_keys=external,
         )
 

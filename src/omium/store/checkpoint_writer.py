@@ -42,6 +42,14 @@ class AgentMissing(LookupError):
     """No such agent in the execution."""
 
 
+class PartsMissing(LookupError):
+    """Parts the writer believed stored are gone; ``present`` are the ones still there."""
+
+    def __init__(self, present: set[str]) -> None:
+        super().__init__(f"{len(present)} of the expected parts present")
+        self.present = present
+
+
 class LiveNameTaken(LookupError):
     """The live line of the execution already has a checkpoint of that name."""
 
@@ -67,17 +75,22 @@ def insert_checkpoint(
     row: dict[str, Any],
     index: int | None,
     parts: list[dict[str, Any]],
+    known: list[str],
 ) -> WriteOutcome:
     """Claim the index, insert the new parts and the checkpoint ``row`` (its
-    ``checkpoint_index`` is filled here). Raises ExecutionMissing, AgentMissing or
-    LiveNameTaken; the caller's transaction must then be rolled back."""
+    ``checkpoint_index`` is filled here), after checking that the ``known`` parts are still
+    stored (locking them against the sweep on PostgreSQL).
+
+    Raises PartsMissing before anything is written: call again with the missing parts
+    among ``parts``. Raises ExecutionMissing, AgentMissing or LiveNameTaken; the caller's
+    transaction must then be rolled back."""
     dialect = session.get_bind().dialect
     # The statements go to the driver directly, so its own IntegrityError arrives unwrapped.
     integrity_errors = (IntegrityError, dialect.loaded_dbapi.IntegrityError)
     try:
         if dialect.name == "postgresql":
-            return _insert_postgresql(session, tenant_id, row, index, parts)
-        return _insert_portable(session, tenant_id, row, index, parts)
+            return _insert_postgresql(session, tenant_id, row, index, parts, known)
+        return _insert_portable(session, tenant_id, row, index, parts, known)
     except integrity_errors as exc:
         if _is_live_name_conflict(exc):
             raise LiveNameTaken(row["checkpoint_name"]) from None
@@ -92,11 +105,18 @@ _PG_COLUMNS = (
     "compression_type, created_at, expires_at, superseded_at, state_manifest"
 )
 
+# k: the parts the writer believes stored are checked and locked (FOR KEY SHARE: the sweep's
+# EXCLUSIVE table lock waits for this transaction); when one is missing, nothing is written.
 _PG_WRITE = f"""
-WITH e AS (
+WITH k AS (
+    SELECT digest FROM checkpoint_blobs
+    WHERE tenant_id = %(tenant_id)s AND digest = ANY(%(known)s::varchar[])
+    FOR KEY SHARE
+), e AS (
     UPDATE executions
     SET checkpoint_count = GREATEST(COALESCE(checkpoint_count, 0) + 1, %(min_count)s)
     WHERE id = %(execution_id)s AND tenant_id = %(tenant_id)s
+      AND (SELECT count(*) FROM k) = %(known_count)s
     RETURNING checkpoint_count
 ), p AS (
     INSERT INTO checkpoint_blobs
@@ -123,7 +143,7 @@ WITH e AS (
     RETURNING checkpoint_index
 )
 SELECT (SELECT checkpoint_count FROM e), (SELECT checkpoint_index FROM c),
-       ARRAY(SELECT digest FROM p)
+       ARRAY(SELECT digest FROM p), ARRAY(SELECT digest FROM k)
 """
 
 
@@ -152,9 +172,12 @@ def _insert_postgresql(
     row: dict[str, Any],
     index: int | None,
     parts: list[dict[str, Any]],
+    known: list[str],
 ) -> WriteOutcome:
     params = {
         "tenant_id": tenant_id,
+        "known": known,
+        "known_count": len(known),
         "min_count": 0 if index is None else index + 1,
         "index": index,
         "id": row["id"],
@@ -182,9 +205,11 @@ def _insert_postgresql(
     cursor = _driver_cursor(session)
     try:
         cursor.execute(_PG_WRITE, params)
-        count, checkpoint_index, new_digests = cursor.fetchone()
+        count, checkpoint_index, new_digests, present = cursor.fetchone()
     finally:
         cursor.close()
+    if len(present) != len(known):
+        raise PartsMissing(set(present))
     if count is None:
         raise ExecutionMissing(row["execution_id"])
     if checkpoint_index is None:
@@ -249,11 +274,12 @@ def _insert_portable(
     row: dict[str, Any],
     index: int | None,
     parts: list[dict[str, Any]],
+    known: list[str],
 ) -> WriteOutcome:
     dialect = session.get_bind().dialect
     cursor = _driver_cursor(session)
     try:
-        return _insert_sqlite(cursor, dialect, tenant_id, row, index, parts)
+        return _insert_sqlite(cursor, dialect, tenant_id, row, index, parts, known)
     finally:
         cursor.close()
 
@@ -265,9 +291,22 @@ def _insert_sqlite(
     row: dict[str, Any],
     index: int | None,
     parts: list[dict[str, Any]],
+    known: list[str],
 ) -> WriteOutcome:
     uuid_ = _column_processors(dialect, _EXECUTIONS)[0]
     assert uuid_ is not None
+    # SQLite writers (and the sweep) hold the database's write lock: what is here now stays.
+    present: set[str] = set()
+    for start in range(0, len(known), _PARTS_PER_STATEMENT):
+        digests = known[start : start + _PARTS_PER_STATEMENT]
+        marks = ", ".join("?" for _ in digests)
+        cursor.execute(
+            f"SELECT digest FROM checkpoint_blobs WHERE tenant_id = ? AND digest IN ({marks})",
+            (uuid_(tenant_id), *digests),
+        )
+        present.update(digest for (digest,) in cursor.fetchall())
+    if len(present) != len(known):
+        raise PartsMissing(present)
     claim = (0 if index is None else index + 1, uuid_(row["execution_id"]), uuid_(tenant_id))
     claimed = cursor.execute(_SQLITE_CLAIM, claim).fetchone()
     if claimed is None:
@@ -288,9 +327,9 @@ def _insert_sqlite(
     for start in range(0, len(parts), _PARTS_PER_STATEMENT):
         chunk = parts[start : start + _PARTS_PER_STATEMENT]
         params: list[Any] = []
-        for p in chunk:
-            params += (tenant, p["digest"], p["compression"], p["raw_size"], p["stored_size"])
-            params += (p["data"], p["location"], created_at)
+        for part in chunk:
+            params += (tenant, part["digest"], part["compression"], part["raw_size"])
+            params += (part["stored_size"], part["data"], part["location"], created_at)
         cursor.execute(_sqlite_insert_parts(len(chunk)), params)
         new_digests.update(digest for (digest,) in cursor.fetchall())
     checkpoint_index = int(count) - 1 if index is None else index

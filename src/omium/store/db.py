@@ -25,6 +25,13 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEnt
     cursor.close()
 
 
+_BEGIN = {
+    "IMMEDIATE": "BEGIN IMMEDIATE",
+    "DEFERRED": "BEGIN DEFERRED",
+    "EXCLUSIVE": "BEGIN EXCLUSIVE",
+}
+
+
 def _sqlite_begin(conn: Any) -> None:
     # pysqlite's own transaction handling is turned off (isolation_level=None) and BEGIN is
     # emitted here. A deferred BEGIN lets two writers both read, then one fails to upgrade
@@ -32,7 +39,9 @@ def _sqlite_begin(conn: Any) -> None:
     # up front, so concurrent writers queue on busy_timeout instead. Read-only units of work
     # ask for DEFERRED and run beside the writer (WAL).
     mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # Straight to the driver: every write transaction starts here, and SQLAlchemy's statement
+    # machinery would cost more than the BEGIN itself.
+    conn.connection.driver_connection.execute(_BEGIN[mode])
 
 
 def _sqlite_end_failed_commit(dbapi_connection: sqlite3.Connection, _: ConnectionPoolEntry) -> None:

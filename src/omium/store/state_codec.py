@@ -1,7 +1,8 @@
 """Checkpoint state encoding: canonical JSON, per-key parts, compression and checksums.
 
 A state is one JSON document. It is serialized canonically (sorted keys, compact separators,
-UTF-8 without escapes), so the same state always gives the same bytes and the same checksum.
+UTF-8 without escapes beyond JSON's own; see :func:`canonical_json`), so the same state
+always gives the same bytes and the same checksum.
 
 For deduplication an object state is cut into *parts*, one per top-level key: the canonical
 bytes of that key's value. The canonical bytes of the whole state are exactly
@@ -15,11 +16,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import zstandard
 
 from omium.types import CompressionType
@@ -28,11 +31,23 @@ from omium.types import CompressionType
 #: costs a call per part on the hot path (and gzip's header alone is 18 bytes).
 COMPRESSION_THRESHOLD = 512
 
-_ZSTD_LEVEL = 3
+_ZSTD_LEVEL = 1
 _GZIP_LEVEL = 6
 
 _zstd_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
 _zstd_decompressor = zstandard.ZstdDecompressor()
+
+
+# The stdlib encoder, built once (json.dumps with options builds a new one per call). It is
+# the fallback for what orjson cannot encode (integers beyond 64 bits).
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+# Dates and dataclasses are refused (by the fallback), as the standard library refuses them,
+# rather than silently turned into strings and objects.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 class StateEncodingError(ValueError):
@@ -42,15 +57,39 @@ class StateEncodingError(ValueError):
 def canonical_json(value: Any) -> bytes:
     """The canonical bytes of a JSON document: same document, same bytes.
 
+    orjson with sorted keys (compact, UTF-8, no escapes beyond JSON's own); a value orjson
+    refuses is encoded by the standard library the same way, or refused. Always the same
+    encoder for the same value, so the bytes are deterministic.
+
     Raises:
-        StateEncodingError: the value cannot be represented as strict JSON.
+        StateEncodingError: the value cannot be represented as strict JSON (NaN and the
+            infinities included, which orjson would silently turn into null).
     """
     try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
-    except (TypeError, ValueError) as exc:
-        raise StateEncodingError(f"state is not a JSON document: {exc}") from exc
+        data = orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        try:
+            return _ENCODER.encode(value).encode()
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            raise StateEncodingError(f"state is not a JSON document: {exc}") from exc
+    if b"null" in data and _has_non_finite(value):
+        raise StateEncodingError("state is not a JSON document: NaN or infinity")
+    return data
+
+
+def _has_non_finite(value: Any) -> bool:
+    # Only reached when the output holds a null: orjson writes NaN and infinities as null.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
 
 
 def sha256_hex(data: bytes) -> str:
@@ -82,7 +121,7 @@ class EncodedState:
 
 
 def _key_prefix(key: str) -> bytes:
-    return json.dumps(key, ensure_ascii=False).encode() + b":"
+    return canonical_json(key) + b":"
 
 
 def encode_state(state: Any) -> EncodedState:
@@ -127,6 +166,14 @@ def assemble(parts: Iterable[tuple[str | None, bytes]], *, is_object: bool) -> b
         [(_, raw)] = list(parts)
         return raw
     return b"{" + b",".join(_key_prefix(str(key)) + raw for key, raw in parts) + b"}"
+
+
+def canonical_state(state: Any) -> bytes:
+    """The canonical bytes of a whole state: its parts assembled (what ``checksum`` and
+    ``state_size_bytes`` describe). For most states this equals :func:`canonical_json` of
+    the state; it differs only where one value needs the standard-library fallback."""
+    encoded = encode_state(state)
+    return assemble([(p.key, p.raw) for p in encoded.parts], is_object=encoded.is_object)
 
 
 def compress(data: bytes, compression: CompressionType) -> tuple[bytes, CompressionType]:
