@@ -22,6 +22,7 @@ from omium.engine import Engine, build_engine
 from omium.services.auth import AuthKit
 from omium.services.checkpoints import CheckpointService
 from omium.services.executions import ExecutionService
+from omium.services.metrics_cache import MetricsCache
 from omium.services.recovery import RecoveryService
 from omium.services.redis_relay import RedisRelay
 from omium.services.workflows import WorkflowService
@@ -42,6 +43,7 @@ def create_app(
     *,
     rate_limiter: RateLimiter | None = None,
     redis_relay: RedisRelay | None = None,
+    metrics_cache: MetricsCache | None = None,
     engine: Engine | None = None,
 ) -> FastAPI:
     """The REST API of one process, serving ``runtime``'s database."""
@@ -61,6 +63,9 @@ def create_app(
     relay = redis_relay
     if relay is None and runtime.settings.redis_url:
         relay = RedisRelay(runtime.db, runtime.settings.redis_url)
+    cache = metrics_cache
+    if cache is None and runtime.settings.redis_url:
+        cache = MetricsCache(runtime.settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +81,8 @@ def create_app(
         if relay is not None:
             relay.stop()
         limiter.close()
+        if cache is not None:
+            cache.close()
         if owns_engine:
             built.close()
 
@@ -88,6 +95,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.auth = kit
     app.state.rate_limiter = limiter
+    app.state.metrics_cache = cache
     app.state.engine = built
     app.state.engine_services = services
     app.add_middleware(
