@@ -91,3 +91,12 @@ def test_no_stack_trace_in_any_error(api: Api) -> None:
         assert response.status_code < 500
         assert "Traceback" not in response.text
         error_of(response)
+
+
+def test_nul_characters_are_refused_before_the_database(api: Api) -> None:
+    body = api.client().post("/auth/login", json={"email": "a\u0000@example.com", "password": "x"})
+    assert body.status_code == 422
+    assert error_of(body)["code"] == "INVALID_FIELD_FORMAT"
+    query = api.client().get("/health", params={"x": "a\x00b"})
+    assert query.status_code == 422
+    assert error_of(query)["details"]["field"] == "query"

@@ -15,12 +15,14 @@ from omium.api import health
 from omium.api.errors import install_error_handlers
 from omium.api.middleware import REQUEST_ID_HEADER, RequestEnvelopeMiddleware
 from omium.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from omium.api.routes import access, admin, auth, engine, events
+from omium.api.routes import access, admin, auth, events
+from omium.api.routes import engine as engine_routes
 from omium.bootstrap import Runtime
-from omium.engine import build_engine
+from omium.engine import Engine, build_engine
 from omium.services.auth import AuthKit
 from omium.services.checkpoints import CheckpointService
 from omium.services.executions import ExecutionService
+from omium.services.metrics_cache import MetricsCache
 from omium.services.recovery import RecoveryService
 from omium.services.redis_relay import RedisRelay
 from omium.services.workflows import WorkflowService
@@ -41,12 +43,17 @@ def create_app(
     *,
     rate_limiter: RateLimiter | None = None,
     redis_relay: RedisRelay | None = None,
+    metrics_cache: MetricsCache | None = None,
+    engine: Engine | None = None,
 ) -> FastAPI:
     """The REST API of one process, serving ``runtime``'s database."""
     kit = AuthKit(runtime.db, runtime.settings)
-    built = build_engine(runtime.settings, runtime.db)
+    # Sharing the process's engine lets a cancel reach a runner of this process at once
+    # (through its event bus) instead of at the runner's next heartbeat.
+    owns_engine = engine is None
+    built = engine if engine is not None else build_engine(runtime.settings, runtime.db)
     workflows, executions, recovery = built.services()
-    services = engine.EngineServices(
+    services = engine_routes.EngineServices(
         workflows=cast(WorkflowService, workflows),
         executions=cast(ExecutionService, executions),
         recovery=cast(RecoveryService, recovery),
@@ -56,6 +63,9 @@ def create_app(
     relay = redis_relay
     if relay is None and runtime.settings.redis_url:
         relay = RedisRelay(runtime.db, runtime.settings.redis_url)
+    cache = metrics_cache
+    if cache is None and runtime.settings.redis_url:
+        cache = MetricsCache(runtime.settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +81,10 @@ def create_app(
         if relay is not None:
             relay.stop()
         limiter.close()
-        built.close()
+        if cache is not None:
+            cache.close()
+        if owns_engine:
+            built.close()
 
     app = FastAPI(
         title="Omium",
@@ -82,6 +95,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.auth = kit
     app.state.rate_limiter = limiter
+    app.state.metrics_cache = cache
     app.state.engine = built
     app.state.engine_services = services
     app.add_middleware(
@@ -92,7 +106,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(auth.wellknown)
     app.include_router(access.router)
-    app.include_router(engine.router)
+    app.include_router(engine_routes.router)
     app.include_router(events.router)
     app.include_router(admin.router)
     return app

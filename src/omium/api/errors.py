@@ -104,9 +104,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: ErrorCode.RESOURCE_NOT_FOUND, 401: ErrorCode.AUTH_INVALID_CREDENTIALS}.get(
-            exc.status_code, ErrorCode.INVALID_INPUT
-        )
+        code = {
+            404: ErrorCode.RESOURCE_NOT_FOUND,
+            401: ErrorCode.AUTH_INVALID_CREDENTIALS,
+            422: ErrorCode.INVALID_FIELD_FORMAT,
+        }.get(exc.status_code, ErrorCode.INVALID_INPUT)
         error = OmiumError(str(exc.detail), code=code)
         error.http_status = exc.status_code  # type: ignore[misc]
         return error_response(request, error, dict(exc.headers or {}))

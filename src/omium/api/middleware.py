@@ -14,7 +14,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omium.errors import ErrorCode, OmiumError
+from omium.errors import ErrorCode, OmiumError, ValidationError
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _HEADER = REQUEST_ID_HEADER.lower().encode()
@@ -67,19 +67,45 @@ class RequestEnvelopeMiddleware:
         if length is not None and length > limit:
             await _send_error(send_with_id, _too_large(limit), request_id)
             return
+        if _has_nul(scope.get("query_string", b"")) or _has_nul(scope.get("raw_path") or b""):
+            await _send_error(send_with_id, _nul_error("query"), request_id)
+            return
         received = 0
+        tail = b""
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     # An HTTPException passes through FastAPI's body parsing untouched.
                     raise HTTPException(413, _too_large(limit).message)
+                if _has_nul(tail + chunk):
+                    raise HTTPException(422, _nul_error("body").message)
+                tail = chunk[-8:]
             return message
 
         await self.app(scope, limited_receive, send_with_id)
+
+
+_NULS = (b"\x00", b"\\u0000", b"%00")
+
+
+def _has_nul(data: bytes) -> bool:
+    # PostgreSQL cannot store NUL in text or JSONB: refuse it at the edge (422), not in the
+    # database (500).
+    lowered = data.lower()
+    return any(nul in lowered for nul in _NULS)
+
+
+def _nul_error(where: str) -> ValidationError:
+    return ValidationError(
+        "NUL characters are not allowed",
+        code=ErrorCode.INVALID_FIELD_FORMAT,
+        details={"field": where},
+    )
 
 
 async def _send_error(send: Send, error: OmiumError, request_id: str) -> None:

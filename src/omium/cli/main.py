@@ -117,7 +117,7 @@ def server(
     )
     try:
         uvicorn.run(
-            create_app(runtime),
+            create_app(runtime, engine=engine),
             host=bind_host,
             port=bind_port,
             log_level=settings.log_level.value,
@@ -127,6 +127,31 @@ def server(
         worker.request_stop()
         worker_thread.join(settings.worker_shutdown_grace_seconds + 5)
         engine.close()
+        runtime.close()
+
+
+@app.command("api")
+def api_server(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the REST API.")] = None,
+) -> None:
+    """Serve the REST API alone (workers run elsewhere: `omium worker`)."""
+    import uvicorn
+
+    from omium.api.app import create_app
+    from omium.bootstrap import build_runtime
+
+    settings = _settings()
+    _setup_logging(settings)
+    runtime = build_runtime(settings)
+    bind_host = host or settings.api_host
+    bind_port = settings.api_port if port is None else port
+    err.print(f"Omium {__version__} REST API on http://{bind_host}:{bind_port}")
+    try:
+        uvicorn.run(
+            create_app(runtime), host=bind_host, port=bind_port, log_level=settings.log_level.value
+        )
+    finally:
         runtime.close()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from omium.errors import ErrorCode, ValidationError
 from omium.schemas.resources import DayBucket, ExecutionAnalytics
 from omium.services.context import RequestContext
+from omium.services.metrics_cache import MetricsCache
 from omium.store.db import Database
 from omium.store.models import Execution, ExecutionMetrics, Failure
 from omium.store.uow import UnitOfWork
@@ -29,9 +30,30 @@ def _rate(ok: int, total: int) -> float:
 
 
 def execution_analytics(
+    db: Database,
+    ctx: RequestContext,
+    start: date | None,
+    end: date | None,
+    cache: MetricsCache | None = None,
+) -> ExecutionAnalytics:
+    """Executions created from ``start`` to ``end`` (inclusive, UTC days; default: 30 days).
+
+    Today alone is served from ``cache`` (``metrics:today:{tenant_id}``) when there is one.
+    """
+    today = datetime.now(UTC).date()
+    if cache is None or start != today or end != today:
+        return _compute(db, ctx, start, end)
+    cached, gen = cache.lookup(ctx.tenant_id, today)
+    if cached is not None:
+        return cached
+    fresh = _compute(db, ctx, today, today)
+    cache.store(ctx.tenant_id, fresh, gen)
+    return fresh
+
+
+def _compute(
     db: Database, ctx: RequestContext, start: date | None, end: date | None
 ) -> ExecutionAnalytics:
-    """Executions created from ``start`` to ``end`` (inclusive, UTC days; default: 30 days)."""
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=29)
     if start > end:

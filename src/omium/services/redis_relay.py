@@ -4,7 +4,8 @@ Every committed ``execution_events`` row is published once on ``channel:executio
 (``failure_detected`` also on ``channel:failure_alerts``) as JSON, then marked published.
 For each execution it touched, the relay also keeps the live view other services read:
 ``execution:{id}:status`` and ``execution:{id}:progress`` (TTL 24 h) and the
-``active_executions`` sorted set (running executions, scored by their start time).
+``active_executions`` sorted set (running executions, scored by their start time), and
+deletes the ``metrics:today:{tenant_id}`` cache of a tenant whose figures an event changed.
 On PostgreSQL several API processes may relay at once: rows are claimed with
 ``FOR UPDATE SKIP LOCKED``, so each event is published by one of them.
 """
@@ -21,6 +22,7 @@ import redis
 from sqlalchemy import case, func, select, update
 
 from omium.clock import utcnow
+from omium.services.metrics_cache import INVALIDATING_EVENTS, invalidate
 from omium.store.db import Database
 from omium.store.models import Agent, Execution, ExecutionEvent
 
@@ -77,6 +79,8 @@ class RedisRelay:
                     pipe.publish(self.key(FAILURES_CHANNEL), message)
             for execution_id, (status, started, progress) in live.items():
                 self._write_live(pipe, execution_id, status, started, progress)
+            for tenant_id in {r.tenant_id for r in rows if r.event_type in INVALIDATING_EVENTS}:
+                invalidate(pipe, tenant_id, self._prefix)
             # Published before marked: a crash in between publishes again (at least once),
             # never loses an event.
             pipe.execute()

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from omium.api.deps import Limit, Offset, RuntimeDep, require
@@ -163,6 +163,7 @@ def delete_policy(
 
 @router.get("/analytics/executions", operation_id="execution_analytics", tags=["analytics"])
 def execution_analytics(
+    request: Request,
     rt: RuntimeDep,
     ctx: Annotated[RequestContext, Depends(require("analytics:read"))],
     start_date: date | None = None,
@@ -171,7 +172,9 @@ def execution_analytics(
 ) -> AnalyticsEnvelope:
     """LLD §2.5: totals, success rate, average duration, cost, per day, failure breakdown."""
     return AnalyticsEnvelope(
-        analytics=analytics.execution_analytics(rt.db, ctx, start_date, end_date)
+        analytics=analytics.execution_analytics(
+            rt.db, ctx, start_date, end_date, request.app.state.metrics_cache
+        )
     )
 
 
