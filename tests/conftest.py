@@ -126,3 +126,13 @@ def redis_url() -> str:
 @pytest.fixture
 def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgres_only`` tests skip on SQLite (with services required, PostgreSQL is set)."""
+    if TEST_DATABASE_URL:
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only (set OMIUM_TEST_DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)

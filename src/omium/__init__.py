@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING, Any
 from omium.errors import ErrorCode, OmiumError
 
 if TYPE_CHECKING:
+    from omium.agents import AgentContext, agent
     from omium.client import AsyncClient, Client
     from omium.config import Settings, load_settings
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "AgentContext": "omium.agents",
+    "agent": "omium.agents",
     "AsyncClient": "omium.client",
     "Client": "omium.client",
     "Settings": "omium.config",
@@ -25,14 +28,24 @@ _LAZY = {
 }
 
 __all__ = [
+    "AgentContext",
     "AsyncClient",
     "Client",
     "ErrorCode",
     "OmiumError",
     "Settings",
     "__version__",
+    "agent",
     "load_settings",
+    "run",
 ]
+
+
+def run(definition: Any, input_params: Any = None, **kwargs: Any) -> Any:
+    """Run a workflow in this process to its end: see :func:`omium.engine.inline.run`."""
+    from omium.engine.inline import run as _run
+
+    return _run(definition, input_params, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

@@ -104,3 +104,12 @@ def test_identical_values_under_several_keys_are_stored_once(
         "y": value,
         "z": value,
     }
+
+
+def test_a_state_with_thousands_of_keys(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    state = {f"k{i:05d}": i for i in range(2500)} | {f"s{i}": f"v{i}" for i in range(2500)}
+    created = write(clean_db, service, scene, "wide", state)
+    assert created.storage.new_parts == 5000
+    assert read_state(clean_db, service, scene, created.checkpoint.id) == state

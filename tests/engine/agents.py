@@ -64,3 +64,11 @@ def slow_sync(ctx: AgentContext) -> dict[str, Any]:
 def counter(ctx: AgentContext) -> dict[str, Any]:
     n = int(ctx.inputs.get("n", 0))
     return {f"s{ctx.step}": n + ctx.step}
+
+
+@agent("chain")
+def chain(ctx: AgentContext) -> dict[str, Any]:
+    """Step k adds k to the previous value, after a little work (so kills land mid-step)."""
+    time.sleep(0.03)
+    prev = ctx.inputs.get(f"s{ctx.step - 1}", ctx.inputs.get("n", 0))
+    return {f"s{ctx.step}": prev + ctx.step}

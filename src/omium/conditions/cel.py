@@ -16,7 +16,7 @@ import cel
 
 from omium.errors import ErrorCode, ValidationError
 
-_PATH = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?!\s*\()")
+_PATH = re.compile(r"(?<![\w.\"'])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\b(?![\s.]*\()")
 _KEYWORDS = frozenset({"true", "false", "null", "in", "has", "size", "type", "int", "double"})
 
 

@@ -62,7 +62,9 @@ class Engine:
 
 def build_engine(settings: Settings, db: Database, *, bus: EventBus | None = None) -> Engine:
     """Load the operator's agent modules and wire the checkpoint service and the bus."""
+    from omium.engine.handoff import ConsensusHandoff
     from omium.services.checkpoints import build_checkpoint_service
+    from omium.services.consensus import ConsensusService
 
     load_agent_modules(settings.agent_module_list)
     deps = EngineDeps(
@@ -70,5 +72,6 @@ def build_engine(settings: Settings, db: Database, *, bus: EventBus | None = Non
         checkpoints=build_checkpoint_service(settings),
         bus=bus or EventBus(),
         lease_seconds=settings.worker_lease_seconds,
+        handoff=ConsensusHandoff(ConsensusService(db)),
     )
     return Engine(settings, deps)

@@ -200,11 +200,14 @@ def finish_attempt(
 
 
 def interrupt_attempts(
-    session: Session, execution_id: uuid.UUID, status: str = "interrupted"
+    session: Session,
+    execution_id: uuid.UUID,
+    status: str = "interrupted",
+    at: datetime | None = None,
 ) -> None:
     """Close attempts left running by a worker that died or let go."""
     session.execute(
         update(ATTEMPTS)
         .where(ATTEMPTS.c.execution_id == execution_id, ATTEMPTS.c.status == "running")
-        .values(status=status, finished_at=utcnow())
+        .values(status=status, finished_at=at or utcnow())
     )

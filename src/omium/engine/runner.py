@@ -26,13 +26,14 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 
 from omium.clock import utcnow
+from omium.domain import failures as fx
 from omium.domain.transitions import Action, check_transition
 from omium.domain.workflow import FlowStep, WorkflowDefinition, parse_workflow_definition
 from omium.engine import journal
 from omium.engine import recovery as rec
 from omium.engine.events import EventBatch, EventBus
 from omium.engine.step import StepOutcome, run_attempt
-from omium.errors import CheckpointCorruptedError
+from omium.errors import CheckpointCorruptedError, OmiumError
 from omium.store.db import Database
 from omium.store.models import AgentMetrics, ExecutionMetrics
 from omium.store.uow import UnitOfWork
@@ -55,6 +56,9 @@ class HandoffContext:
     successors: list[FlowStep]
     state: dict[str, Any]
     definition: WorkflowDefinition
+    #: the agents rows of the step and of each successor step (by step number)
+    sender_agent_id: uuid.UUID
+    receiver_agent_ids: dict[int, uuid.UUID]
 
 
 @dataclass
@@ -104,13 +108,17 @@ class Runner:
         self._release_requested = False
         self._tasks: dict[int, asyncio.Task[StepOutcome]] = {}
         self._checkpoint_ms = 0.0
+        # Consensus handoffs running, and the done steps whose successors wait for one.
+        self._handoffs: dict[int, asyncio.Task[StepOutcome]] = {}
+        self._awaiting: set[int] = set()
+        self._consensus_ms = 0.0
 
     # ------------------------------------------------------------------ control
 
     def interrupt(self) -> None:
         """Stop now: the lease is gone (cancelled, rolled back, taken over)."""
         self.cancel.set()
-        for task in self._tasks.values():
+        for task in [*self._tasks.values(), *self._handoffs.values()]:
             task.cancel()
 
     def release(self) -> None:
@@ -225,13 +233,25 @@ class Runner:
                     st.pending_action, st.pending_failure = snap.actions[spec.step]
                 self.steps[spec.step] = st
             self.stale_attempts = any(a.status == "running" for a in snap.attempts)
+            # A handoff accepted before a crash shows as a started successor; any other done
+            # consensus step hands over again before its successors may start.
+            self._handoffs_due = [
+                n
+                for n, st in sorted(self.steps.items())
+                if st.done
+                and self._needs_handoff(n)
+                and not any(self.steps[m].start for m in self._successors(n))
+            ]
+            self._awaiting.update(self._handoffs_due)
 
     def _ready(self) -> list[_Step]:
         done = {n for n, s in self.steps.items() if s.done}
         return [
             s
             for n, s in sorted(self.steps.items())
-            if not s.done and n not in self._tasks and all(d in done for d in s.spec.depends_on)
+            if not s.done
+            and n not in self._tasks
+            and all(d in done and d not in self._awaiting for d in s.spec.depends_on)
         ]
 
     # ------------------------------------------------------------------ run
@@ -248,25 +268,42 @@ class Runner:
             self.interrupt()
             return RunResult("lost", self.execution_id)
         finally:
-            for task in self._tasks.values():
+            for task in [*self._tasks.values(), *self._handoffs.values()]:
                 task.cancel()
 
     async def _drive(self) -> RunResult:
         status = self._boundary([], None, first=True)
-        while status != "terminal" and self._tasks:
+        if status == ExecutionStatus.RUNNING:
+            self._start_handoffs(self._handoffs_due)
+        while status != "terminal" and (self._tasks or self._handoffs):
             done, _ = await asyncio.wait(
-                list(self._tasks.values()), return_when=asyncio.FIRST_COMPLETED
+                [*self._tasks.values(), *self._handoffs.values()],
+                return_when=asyncio.FIRST_COMPLETED,
             )
             completed: list[StepOutcome] = []
+            settled = False
             for task in done:
                 outcome = task.result()
+                if self._handoffs.get(outcome.step) is task:
+                    del self._handoffs[outcome.step]
+                    self._awaiting.discard(outcome.step)
+                    settled = outcome.failure is None or settled
+                    if outcome.failure is not None and (
+                        self._on_handoff_failure(outcome) == "terminal"
+                    ):
+                        return RunResult(self._terminal, self.execution_id)
+                    continue
                 del self._tasks[outcome.step]
                 if outcome.failure is None:
                     completed.append(outcome)
                 elif self._on_failure(outcome) == "terminal":
                     return RunResult(self._terminal, self.execution_id)
-            if completed:
+            if completed or settled:
+                handing = [o.step for o in completed if self._needs_handoff(o.step)]
+                self._awaiting.update(handing)
                 status = self._boundary(completed, None)
+                if status == ExecutionStatus.RUNNING:
+                    self._start_handoffs(handing)
         if status == "terminal":
             return RunResult(self._terminal, self.execution_id)
         # Nothing left to run in this process: paused, or handed back (shutdown).
@@ -297,6 +334,64 @@ class Runner:
             )
 
         self._tasks[st.spec.step] = asyncio.ensure_future(go())
+
+    # ------------------------------------------------------------------ consensus handoffs
+
+    def _successors(self, n: int) -> list[int]:
+        return [s.step for s in self.definition.flow if n in s.depends_on]
+
+    def _needs_handoff(self, n: int) -> bool:
+        return (
+            self.deps.handoff is not None
+            and self.steps[n].spec.consensus_required
+            and bool(self._successors(n))
+        )
+
+    def _start_handoffs(self, steps: list[int]) -> None:
+        """Hand each step's committed state to its successors' agents (the hook decides)."""
+        hook = self.deps.handoff
+        if hook is None:
+            return
+        for n in steps:
+            st = self.steps[n]
+            ctx = HandoffContext(
+                db=self.deps.db,
+                tenant_id=self.tenant_id,
+                execution_id=self.execution_id,
+                step=st.spec,
+                successors=[self.steps[m].spec for m in self._successors(n)],
+                state=dict(self.state),
+                definition=self.definition,
+                sender_agent_id=st.agent_row,
+                receiver_agent_ids={m: self.steps[m].agent_row for m in self._successors(n)},
+            )
+
+            async def go(st: _Step = st, ctx: HandoffContext = ctx) -> StepOutcome:
+                started = time.perf_counter()
+                try:
+                    failure = await hook(ctx)
+                except OmiumError as exc:
+                    failure = fx.classify_consensus(st.spec.agent, st.spec.step, exc.message)
+                elapsed = (time.perf_counter() - started) * 1000
+                self._consensus_ms += elapsed
+                return StepOutcome(st.spec.step, st.attempts, {}, failure, int(elapsed))
+
+            self._handoffs[n] = asyncio.ensure_future(go())
+
+    def _on_handoff_failure(self, outcome: StepOutcome) -> str:
+        """The step's result was not accepted: take it out of the live line, then recover."""
+        # Imported here: the hook module imports this one (HandoffContext).
+        from omium.engine.handoff import supersede_step_checkpoints
+
+        st = self.steps[outcome.step]
+        with UnitOfWork(self.deps.db) as uow:
+            journal.fence(uow.session, self.execution_id, self.worker_id, self._lease_until())
+            supersede_step_checkpoints(
+                uow, self.execution_id, [*st.spec.checkpoints, f"{st.key}_complete"]
+            )
+            uow.commit()
+        st.done = False
+        return self._on_failure(outcome)
 
     # ------------------------------------------------------------------ boundaries
 
@@ -345,7 +440,7 @@ class Runner:
             status = journal.fence(s, self.execution_id, self.worker_id, self._lease_until())
             if first:
                 if self.stale_attempts:
-                    journal.interrupt_attempts(s, self.execution_id)
+                    journal.interrupt_attempts(s, self.execution_id, at=now)
                 journal.insert_agents(s, self._new_agents)
                 self._new_agents = []
                 if self.first_run:
@@ -498,7 +593,7 @@ class Runner:
                 execution_id=self.execution_id,
                 total_duration_ms=duration,
                 checkpoint_overhead_ms=int(self._checkpoint_ms),
-                consensus_overhead_ms=0,
+                consensus_overhead_ms=int(self._consensus_ms),
                 checkpoint_count=counts["checkpoints"],
                 rollback_count=counts["rollbacks"],
                 failure_count=counts["failures"],

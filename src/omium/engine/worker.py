@@ -14,6 +14,7 @@ import functools
 import logging
 import os
 import socket
+import threading
 import uuid
 from typing import Any
 
@@ -129,7 +130,11 @@ class Worker:
         task.add_done_callback(functools.partial(self._finished, execution_id))
 
     def _finished(self, execution_id: uuid.UUID, task: asyncio.Task[RunResult]) -> None:
-        self.runners.pop(execution_id, None)
+        # A runner interrupted by a lost lease may end after this worker claimed the
+        # execution again: only forget the entry if it is still this task's.
+        entry = self.runners.get(execution_id)
+        if entry is not None and entry[1] is task:
+            del self.runners[execution_id]
         if task.cancelled():
             return
         exc = task.exception()
@@ -141,20 +146,31 @@ class Worker:
             self._wake.set()
 
     async def _heartbeat_loop(self) -> None:
-        interval = min(1.0, self.deps.lease_seconds / 3)
-        while True:
-            await asyncio.sleep(interval)
-            held = list(self.runners)
-            if not held:
-                continue
-            kept = await asyncio.to_thread(
-                claims.heartbeat, self.deps.db, self.worker_id, held, self.deps.lease_seconds
-            )
-            for execution_id in set(held) - kept:
-                entry = self.runners.get(execution_id)
-                if entry is not None:
-                    log.info("lease of %s lost; interrupting its runner", execution_id)
-                    entry[0].interrupt()
+        # The heartbeat runs in its own thread: a busy event loop (steps committing, agents
+        # starting) must never make a live worker's leases lapse.
+        stop = threading.Event()
+        loop = asyncio.get_running_loop()
+
+        def beat() -> None:
+            interval = min(1.0, self.deps.lease_seconds / 3)
+            while not stop.wait(interval):
+                held = list(self.runners)
+                if not held:
+                    continue
+                kept = claims.heartbeat(self.deps.db, self.worker_id, held, self.deps.lease_seconds)
+                for execution_id in set(held) - kept:
+                    loop.call_soon_threadsafe(self._lost, execution_id)
+
+        try:
+            await asyncio.to_thread(beat)
+        finally:
+            stop.set()
+
+    def _lost(self, execution_id: uuid.UUID) -> None:
+        entry = self.runners.get(execution_id)
+        if entry is not None:
+            log.info("lease of %s lost; interrupting its runner", execution_id)
+            entry[0].interrupt()
 
     async def _shutdown(self) -> None:
         """Let in-flight steps finish (up to the grace period), then hand the rest back."""

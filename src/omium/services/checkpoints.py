@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -40,8 +39,20 @@ from omium.clock import utcnow
 from omium.config import Settings
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from omium.store.blobs import BlobStore, open_blob_store
-from omium.store.checkpoint_parts import INLINE_MAX, PartStore, WriteResult, corrupted
-from omium.store.models import Agent, Checkpoint, Execution, Failure, Rollback, Tenant
+from omium.store.checkpoint_parts import (
+    INLINE_MAX,
+    PartStore,
+    PreparedParts,
+    WriteResult,
+    corrupted,
+)
+from omium.store.checkpoint_writer import (
+    AgentMissing,
+    ExecutionMissing,
+    LiveNameTaken,
+    insert_checkpoint,
+)
+from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
 from omium.store.state_codec import (
     EncodedState,
@@ -187,95 +198,71 @@ class CheckpointService:
             encoded = encode_state(state)
         except StateEncodingError as exc:
             raise ValidationError(str(exc), details={"field": "state"}) from None
+        if index is not None and index < 0:
+            raise ValidationError(
+                "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
+            )
         session = uow.session
-        checkpoint_index = self._claim_index(session, tenant_id, execution_id, index)
-        if agent_id is not None:
-            self._check_agent(session, tenant_id, execution_id, agent_id)
-        written = self.parts.write(session, tenant_id, encoded.parts, self.compression)
+        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression)
         checkpoint_id = uuid.uuid4()
         now = utcnow()
         days = self._retention_days(session, tenant_id)
-        values: dict[str, Any] = {
+        row: dict[str, Any] = {
             "id": checkpoint_id,
             "execution_id": execution_id,
             "agent_id": agent_id,
             "checkpoint_name": name,
-            "checkpoint_index": checkpoint_index,
             "state_size_bytes": encoded.size,
-            "state_blob_uri": self._state_uri(session, tenant_id, checkpoint_id, encoded, written),
+            "state_blob_uri": self._state_uri(session, tenant_id, checkpoint_id, encoded, prepared),
             "checksum": encoded.checksum,
             "preconditions": preconditions,
             "postconditions": postconditions,
             "validation_passed": validation_passed,
-            "metadata_": dict(metadata or {}),
+            "metadata": dict(metadata or {}),
             "compression_type": self.compression.value,
             "created_at": now,
             "expires_at": now + timedelta(days=days) if days else None,
             "superseded_at": None,
             "state_manifest": _manifest(encoded),
         }
-        row = {("metadata" if k == "metadata_" else k): v for k, v in values.items()}
         try:
-            session.execute(_CHECKPOINTS.insert().values(row))
-        except IntegrityError as exc:
-            if "uq_checkpoints_live_name" in str(exc.orig) or "UNIQUE" in str(exc.orig):
-                raise ConflictError(
-                    f"Execution {execution_id} already has a live checkpoint named '{name}'",
-                    details={"execution_id": str(execution_id), "checkpoint_name": name},
-                ) from None
-            raise
-        return CreatedCheckpoint(Checkpoint(**values), written)
-
-    def _claim_index(
-        self,
-        session: Session,
-        tenant_id: uuid.UUID,
-        execution_id: uuid.UUID,
-        index: int | None,
-    ) -> int:
-        # One statement proves the execution is this tenant's, bumps the counter and returns
-        # it; its row lock orders concurrent writers of the same execution.
-        current = func.coalesce(_EXECUTIONS.c.checkpoint_count, 0)
-        new_count: Any = current + 1
-        if index is not None:
-            if index < 0:
-                raise ValidationError(
-                    "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
-                )
-            new_count = case((current + 1 > index + 1, current + 1), else_=index + 1)
-        stmt = (
-            update(_EXECUTIONS)
-            .where(_EXECUTIONS.c.id == execution_id, _EXECUTIONS.c.tenant_id == tenant_id)
-            .values(checkpoint_count=new_count)
-            .returning(_EXECUTIONS.c.checkpoint_count)
-        )
-        count = session.execute(stmt).scalar_one_or_none()
-        if count is None:
+            outcome = insert_checkpoint(
+                session, tenant_id=tenant_id, row=row, index=index, parts=prepared.rows()
+            )
+        except ExecutionMissing:
             raise NotFoundError(
                 f"Execution with ID '{execution_id}' not found",
                 code=ErrorCode.EXECUTION_NOT_FOUND,
                 details={"execution_id": str(execution_id)},
-            )
+            ) from None
+        except AgentMissing:
+            raise NotFoundError(
+                f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
+            ) from None
+        except LiveNameTaken:
+            raise ConflictError(
+                f"Execution {execution_id} already has a live checkpoint named '{name}'",
+                details={"execution_id": str(execution_id), "checkpoint_name": name},
+            ) from None
+        written = self.parts.finish(prepared, outcome.new_digests)
+        self._fix_state_uri(session, tenant_id, row, encoded, prepared, written)
         loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
         if loaded is not None:
-            set_committed_value(loaded, "checkpoint_count", count)
-        return int(count) - 1 if index is None else index
-
-    def _check_agent(
-        self, session: Session, tenant_id: uuid.UUID, execution_id: uuid.UUID, agent_id: uuid.UUID
-    ) -> None:
-        found = session.scalar(
-            select(Agent.id).where(Agent.id == agent_id, Agent.execution_id == execution_id)
-        )
-        if found is None:
-            raise NotFoundError(
-                f"Agent with ID '{agent_id}' not found",
-                details={"agent_id": str(agent_id)},
-            )
+            set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
+        values = {("metadata_" if k == "metadata" else k): v for k, v in row.items()}
+        values["checkpoint_index"] = outcome.checkpoint_index
+        return CreatedCheckpoint(Checkpoint(**values), written)
 
     def _retention_days(self, session: Session, tenant_id: uuid.UUID) -> int | None:
         override = self._retention.get(session, tenant_id)
         return override if override is not None else self.retention_days
+
+    def _largest_external(self, encoded: EncodedState, prepared: PreparedParts) -> str | None:
+        """The digest of the state's largest part if that part lives in the blob store."""
+        largest = max(encoded.parts, key=lambda part: len(part.raw), default=None)
+        if largest is None or largest.digest not in prepared.keys:
+            return None
+        return largest.digest
 
     def _state_uri(
         self,
@@ -283,16 +270,39 @@ class CheckpointService:
         tenant_id: uuid.UUID,
         checkpoint_id: uuid.UUID,
         encoded: EncodedState,
-        written: WriteResult,
+        prepared: PreparedParts,
     ) -> str:
-        largest = max(encoded.parts, key=lambda part: len(part.raw), default=None)
-        if largest is None or len(largest.raw) <= self.parts.inline_max:
-            # Compressed it can only be smaller: every part is inline.
+        digest = self._largest_external(encoded, prepared)
+        if digest is None:
             return inline_uri(checkpoint_id)
-        key = written.external_keys.get(largest.digest)
-        if key is None:
-            key = self.parts.locations(session, tenant_id, [largest.digest]).get(largest.digest)
-        return inline_uri(checkpoint_id) if key is None else self.blobs.uri(key)
+        # Large states only: one more query, to point at the object already stored.
+        key = self.parts.locations(session, tenant_id, [digest]).get(digest)
+        return self.blobs.uri(key if key is not None else prepared.keys[digest])
+
+    def _fix_state_uri(
+        self,
+        session: Session,
+        tenant_id: uuid.UUID,
+        row: dict[str, Any],
+        encoded: EncodedState,
+        prepared: PreparedParts,
+        written: WriteResult,
+    ) -> None:
+        digest = self._largest_external(encoded, prepared)
+        if digest is None or digest in written.external_keys:
+            return
+        if row["state_blob_uri"] != self.blobs.uri(prepared.keys[digest]):
+            return
+        # A concurrent writer stored the same large part between our lookup and our INSERT:
+        # its object, not the one we proposed (and did not upload), holds the bytes.
+        key = self.parts.locations(session, tenant_id, [digest]).get(digest)
+        if key is not None:
+            row["state_blob_uri"] = self.blobs.uri(key)
+            session.execute(
+                update(_CHECKPOINTS)
+                .where(_CHECKPOINTS.c.id == row["id"])
+                .values(state_blob_uri=row["state_blob_uri"])
+            )
 
     def mark_superseded(
         self,

@@ -3,10 +3,11 @@
 A part is the canonical bytes of one top-level value of a state (see state_codec). It is
 stored once per tenant under its sha256: inline in ``checkpoint_blobs.data`` up to
 :data:`INLINE_MAX` stored bytes, in the blob store beyond. Writing is one multi-row
-``INSERT ... ON CONFLICT DO NOTHING RETURNING digest``: the rows it returns are the parts
-that were new, and only those are uploaded — before the caller commits, so a committed row
-never points at a missing object. A crash between the upload and the commit leaves an
-object no row names; the sweep removes such orphans after a grace period.
+``INSERT ... ON CONFLICT DO NOTHING RETURNING digest`` (store/checkpoint_writer.py): the rows
+it returns are the parts that were new, and only those are uploaded — before the caller
+commits, so a committed row never points at a missing object. A crash between the upload
+and the commit leaves an object no row names; the sweep removes such orphans after a grace
+period.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from omium.clock import utcnow
 from omium.errors import CheckpointCorruptedError
 from omium.store.blobs.base import BlobNotFoundError, BlobStore
 from omium.store.models import CheckpointBlob
@@ -55,6 +54,30 @@ class StoredPart:
     compression: CompressionType
     data: bytes
     raw_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedParts:
+    """The distinct parts of one state, compressed, ready for the INSERT."""
+
+    #: digest -> compressed part
+    parts: dict[str, StoredPart]
+    #: digest -> the blob-store key a large part gets if it turns out to be new
+    keys: dict[str, str]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The ``checkpoint_blobs`` columns of each part (tenant and time left to the caller)."""
+        return [
+            {
+                "digest": digest,
+                "compression": stored.compression.value,
+                "raw_size": stored.raw_size,
+                "stored_size": len(stored.data),
+                "data": None if digest in self.keys else stored.data,
+                "location": self.keys.get(digest),
+            }
+            for digest, stored in self.parts.items()
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,59 +144,40 @@ class PartStore:
         self._cache.put(compression, stored)
         return stored
 
-    def write(
-        self,
-        session: Session,
-        tenant_id: uuid.UUID,
-        parts: Sequence[Part],
-        compression: CompressionType,
-    ) -> WriteResult:
-        """Insert the parts this tenant does not hold yet; upload the large new ones."""
+    def prepare(
+        self, tenant_id: uuid.UUID, parts: Sequence[Part], compression: CompressionType
+    ) -> PreparedParts:
+        """Compress the distinct parts and choose where each would live if it is new."""
         unique: dict[str, StoredPart] = {}
         for part in parts:
             if part.digest not in unique:
                 unique[part.digest] = self._stored(part, compression)
-        if not unique:
-            return WriteResult(0, 0, 0, {})
-        now = utcnow()
-        rows: list[dict[str, Any]] = []
-        keys: dict[str, str] = {}
-        for stored in unique.values():
-            inline = len(stored.data) <= self.inline_max
-            if not inline:
-                keys[stored.digest] = blob_key(tenant_id, stored.digest)
-            rows.append(
-                {
-                    "tenant_id": tenant_id,
-                    "digest": stored.digest,
-                    "compression": stored.compression.value,
-                    "raw_size": stored.raw_size,
-                    "stored_size": len(stored.data),
-                    "data": stored.data if inline else None,
-                    "location": keys.get(stored.digest),
-                    "created_at": now,
-                }
-            )
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
-        stmt = insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.digest)
-        # Executed as one multi-row INSERT (a VALUES list), not executemany: one round trip.
-        new_digests = set(session.execute(stmt.values(rows)).scalars())
+        keys = {
+            digest: blob_key(tenant_id, digest)
+            for digest, stored in unique.items()
+            if len(stored.data) > self.inline_max
+        }
+        return PreparedParts(unique, keys)
+
+    def finish(self, prepared: PreparedParts, new_digests: set[str]) -> WriteResult:
+        """Upload the large parts the INSERT found new; say what the write added.
+
+        Runs after the INSERT and before the caller commits: the rows only become visible
+        (and dedupable by others) once their objects are durable.
+        """
         external: dict[str, str] = {}
         new_bytes = 0
         for digest in new_digests:
-            stored = unique[digest]
+            stored = prepared.parts[digest]
             new_bytes += len(stored.data)
-            if digest in keys:
-                # Uploaded while our row is uncommitted: the row only becomes visible (and
-                # dedupable by others) once the object is durable.
-                self.blobs.put(keys[digest], stored.data)
-                external[digest] = keys[digest]
+            key = prepared.keys.get(digest)
+            if key is not None:
+                self.blobs.put(key, stored.data)
+                external[digest] = key
         return WriteResult(
             new_parts=len(new_digests),
             new_bytes=new_bytes,
-            reused_parts=len(unique) - len(new_digests),
+            reused_parts=len(prepared.parts) - len(new_digests),
             external_keys=external,
         )
 

@@ -57,12 +57,16 @@ def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> En
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "checkin", _sqlite_end_failed_commit)
         return engine
+    # No pool_pre_ping: it costs a round trip on every checkout, i.e. on every checkpoint.
+    # A connection the server dropped fails its next statement instead; SQLAlchemy then
+    # invalidates the whole pool, and the caller's retry gets fresh connections.
+    # pool_recycle retires connections before common idle timeouts cut them.
     return create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=1800,
     )
 
 

@@ -16,6 +16,7 @@ from omium.store.models import (
     Base,
     ConsensusAck,
     ConsensusLog,
+    ConsensusReceiver,
     Execution,
     Tenant,
     User,
@@ -32,10 +33,10 @@ def tenant_condition(model: type[Base], tenant_id: uuid.UUID) -> ColumnElement[b
         return tenant_column == tenant_id  # type: ignore[no-any-return]
     if model is UserRole:
         return exists().where(and_(User.id == UserRole.user_id, User.tenant_id == tenant_id))
-    if model is ConsensusAck:
+    if model is ConsensusAck or model is ConsensusReceiver:
         return exists().where(
             and_(
-                ConsensusLog.id == ConsensusAck.consensus_log_id,
+                ConsensusLog.id == model.consensus_log_id,
                 Execution.id == ConsensusLog.execution_id,
                 Execution.tenant_id == tenant_id,
             )

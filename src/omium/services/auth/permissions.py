@@ -13,7 +13,9 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "workflow": ("create", "read", "update", "publish", "archive"),
     "agent_config": ("create", "read", "update", "delete"),
     "execution": ("create", "read", "pause", "resume", "cancel"),
-    "checkpoint": ("create", "read", "rollback"),
+    "checkpoint": ("create", "read", "rollback", "delete"),
+    # The consensus log of an execution's handoffs (gRPC ConsensusService, LLD §3.2).
+    "consensus": ("read", "write"),
     "failure": ("read", "recover"),
     "analytics": ("read",),
     "policy": ("create", "read", "update", "delete"),
@@ -33,7 +35,16 @@ _DEVELOPER = tuple(
     p
     for p in ALL_PERMISSIONS
     if p.split(":")[0]
-    in {"workflow", "agent_config", "execution", "checkpoint", "failure", "analytics", "policy"}
+    in {
+        "workflow",
+        "agent_config",
+        "execution",
+        "checkpoint",
+        "consensus",
+        "failure",
+        "analytics",
+        "policy",
+    }
     or p in {"api_key:create", "api_key:read", "api_key:revoke", "user:read", "role:read"}
 )
 

@@ -4,7 +4,12 @@ from omium.store.models.audit import AuditLog
 from omium.store.models.auth import LoginAttempt, RefreshToken, ServerSecret, SigningKey
 from omium.store.models.base import Base
 from omium.store.models.checkpoints import Checkpoint, CheckpointBlob, Rollback
-from omium.store.models.consensus import ConsensusAck, ConsensusLog
+from omium.store.models.consensus import (
+    ConsensusAck,
+    ConsensusLog,
+    ConsensusReceiver,
+    ConsensusTerm,
+)
 from omium.store.models.documents import AgentConfig, ExecutionTrace, WorkflowDefinition
 from omium.store.models.engine import ExecutionEvent, StepAttempt
 from omium.store.models.metrics import AgentMetrics, ExecutionMetrics
@@ -23,6 +28,8 @@ __all__ = [
     "CheckpointBlob",
     "ConsensusAck",
     "ConsensusLog",
+    "ConsensusReceiver",
+    "ConsensusTerm",
     "Execution",
     "ExecutionEvent",
     "ExecutionMetrics",

@@ -1,4 +1,11 @@
-"""The consensus log and its acknowledgments (LLD §1.1 "Consensus & Coordination")."""
+"""The consensus log and its acknowledgments (LLD §1.1 "Consensus & Coordination").
+
+Beyond the LLD (DESIGN.md "Consensus"): ``consensus_terms`` holds each execution's current
+term and leader, the row an election compare-and-sets and a broadcast locks;
+``consensus_receivers`` lists who a log entry was broadcast to (the LLD's single
+``receiver_agent_id`` cannot name several); a log entry counts its rejections and may carry a
+deadline (``expires_at``) after which it no longer takes acks.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +57,11 @@ class ConsensusLog(Base):
     acks_required: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = created_at()
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Beyond the LLD: acks with valid=false, and the deadline of the acks.
+    rejections: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ConsensusAck(Base):
@@ -66,3 +78,27 @@ class ConsensusAck(Base):
     agent_id: Mapped[uuid.UUID] = mapped_column(deferred_fk("agents.id"), nullable=False)
     ack_received_at: Mapped[datetime] = now_column()
     valid: Mapped[bool | None] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class ConsensusTerm(Base):
+    """The current term and leader of one execution's consensus log (beyond the LLD)."""
+
+    __tablename__ = "consensus_terms"
+
+    execution_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("executions.id", ondelete="CASCADE"), primary_key=True
+    )
+    current_term: Mapped[int] = mapped_column(Integer, nullable=False)
+    leader_agent_id: Mapped[uuid.UUID | None] = mapped_column(deferred_fk("agents.id"))
+    elected_at: Mapped[datetime] = now_column()
+
+
+class ConsensusReceiver(Base):
+    """One receiver of a broadcast log entry (beyond the LLD)."""
+
+    __tablename__ = "consensus_receivers"
+
+    consensus_log_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("consensus_logs.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[uuid.UUID] = mapped_column(deferred_fk("agents.id"), primary_key=True)
