@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from sqlalchemy import select
@@ -89,7 +90,8 @@ def test_checkpoints_create_get_list_rollback(api: Api, owner: Account) -> None:
     ex = start_execution(owner, wf["id"])
     first = create_checkpoint(owner, ex["id"], "kyc_validated")
     second = create_checkpoint(owner, ex["id"], "credit_scored")
-    assert first["checksum"] and first["state_size_bytes"] > 0
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", first["checksum"])
+    assert first["state_size_bytes"] > 0
     got = owner.client.get(f"/api/v1/checkpoints/{first['id']}").json()["checkpoint"]
     assert got["checkpoint_name"] == "kyc_validated"
     page = owner.client.get(f"/api/v1/executions/{ex['id']}/checkpoints").json()

@@ -44,7 +44,8 @@ def _create(rpc: Rpc, caller: Caller, execution_id: str, name: str, state: objec
         metadata=caller.metadata,
         timeout=10,
     )
-    assert created.size_bytes > 0 and created.checksum and created.state_blob_uri
+    assert created.size_bytes > 0 and created.state_blob_uri
+    assert created.checksum.startswith("sha256:") and len(created.checksum) == 71
     assert created.created_at.seconds > 0
     return created.checkpoint_id
 

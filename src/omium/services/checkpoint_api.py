@@ -19,6 +19,7 @@ from omium.services.executions import ExecutionService
 from omium.store.db import Database
 from omium.store.models import Checkpoint, Execution, Tenant
 from omium.store.models import Rollback as RollbackRow
+from omium.store.state_codec import format_checksum
 from omium.store.uow import UnitOfWork
 from omium.types import AuditResourceType
 
@@ -34,7 +35,7 @@ def to_out(row: Checkpoint) -> CheckpointOut:
         checkpoint_index=row.checkpoint_index,
         state_size_bytes=row.state_size_bytes,
         state_blob_uri=row.state_blob_uri,
-        checksum=row.checksum,
+        checksum=format_checksum(row.checksum),
         validation_passed=row.validation_passed,
         created_at=row.created_at,
         superseded_at=row.superseded_at,
