@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from omium.schemas.checkpoints import Checkpoint as Checkpoint  # the one checkpoint shape
 from omium.schemas.common import Input, Name, Output, Pagination
 from omium.schemas.executions import Execution, Failure, RecoveryAction
 from omium.schemas.workflows import Workflow
@@ -145,21 +146,6 @@ class CheckpointCreate(Input):
     metadata: dict[str, Any] = Field(default_factory=dict)
     preconditions: list[str] | None = Field(None, description="CEL conditions it was taken under.")
     postconditions: list[str] | None = None
-
-
-class Checkpoint(Output):
-    id: uuid.UUID
-    execution_id: uuid.UUID
-    agent_id: uuid.UUID | None = None
-    checkpoint_name: str
-    checkpoint_index: int
-    state_size_bytes: int
-    state_blob_uri: str
-    checksum: str
-    validation_passed: bool | None = None
-    created_at: datetime
-    superseded_at: datetime | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class CheckpointEnvelope(Output):

@@ -19,7 +19,6 @@ from omium.services.executions import ExecutionService
 from omium.store.db import Database
 from omium.store.models import Checkpoint, Execution, Tenant
 from omium.store.models import Rollback as RollbackRow
-from omium.store.state_codec import format_checksum
 from omium.store.uow import UnitOfWork
 from omium.types import AuditResourceType
 
@@ -27,20 +26,7 @@ DEFAULT_MONTHLY_QUOTA = 50000
 
 
 def to_out(row: Checkpoint) -> CheckpointOut:
-    return CheckpointOut(
-        id=row.id,
-        execution_id=row.execution_id,
-        agent_id=row.agent_id,
-        checkpoint_name=row.checkpoint_name,
-        checkpoint_index=row.checkpoint_index,
-        state_size_bytes=row.state_size_bytes,
-        state_blob_uri=row.state_blob_uri,
-        checksum=format_checksum(row.checksum),
-        validation_passed=row.validation_passed,
-        created_at=row.created_at,
-        superseded_at=row.superseded_at,
-        metadata=dict(row.metadata_ or {}),
-    )
+    return CheckpointOut.from_row(row)
 
 
 def _check_quota(uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
