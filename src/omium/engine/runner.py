@@ -28,7 +28,13 @@ from sqlalchemy import Table, insert
 from omium.clock import utcnow
 from omium.domain import failures as fx
 from omium.domain.transitions import Action, check_transition
-from omium.domain.workflow import FlowStep, WorkflowDefinition, parse_workflow_definition
+from omium.domain.workflow import (
+    PINNED_AGENT_CONFIGS,
+    FlowStep,
+    WorkflowDefinition,
+    apply_agent_configs,
+    parse_workflow_definition,
+)
 from omium.engine import journal
 from omium.engine import recovery as rec
 from omium.engine.events import EventBatch, EventBus
@@ -187,12 +193,15 @@ class Runner:
         with UnitOfWork(self.deps.db, read_only=True) as uow:
             snap = journal.load_snapshot(uow, self.tenant_id, self.execution_id)
             ex = snap.execution
-            self.definition = parse_workflow_definition(snap.definition)
+            meta = dict(ex.metadata_ or {})
+            # The agent configs the execution pinned at start replace its agents' config_refs.
+            self.definition = apply_agent_configs(
+                parse_workflow_definition(snap.definition), meta.get(PINNED_AGENT_CONFIGS) or {}
+            )
             self._version = ex.workflow_version
             self.started_at = ex.started_at or utcnow()
             self.input_params = dict(ex.input_params or {})
             self.retry_count = ex.retry_count or 0
-            meta = dict(ex.metadata_ or {})
             self.prompts: dict[str, str] = {
                 k: v["prompt"] for k, v in meta.get("agent_overrides", {}).items() if "prompt" in v
             }

@@ -1,9 +1,18 @@
-"""Agent configs (LLD §1.2 agent_configs): create, list, get, update, delete."""
+"""Agent configs (LLD §1.2 agent_configs): create, list, get, update, delete, and the
+resolution of a workflow agent's ``config_ref``."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from omium.domain.workflow import (
+    WorkflowDefinition,
+    apply_agent_configs,
+    config_refs,
+    parse_agent_config,
+)
+from omium.errors import ErrorCode, ValidationError
 from omium.schemas.common import Pagination
 from omium.schemas.resources import AgentConfig as AgentConfigOut
 from omium.schemas.resources import AgentConfigCreate, AgentConfigPage, AgentConfigUpdate
@@ -23,7 +32,47 @@ def _snapshot(row: AgentConfig) -> dict[str, object]:
     return {f: getattr(row, f) for f in _FIELDS}
 
 
+def resolve_refs(
+    uow: UnitOfWork, tenant_id: uuid.UUID, definition: WorkflowDefinition
+) -> dict[str, dict[str, Any]]:
+    """The agent configs ``definition``'s agents reference, as an execution pins them:
+    ``{agent id: {"id", "name", "version", "framework", "config"}}``.
+
+    A reference to a config that does not exist in ``tenant_id`` (another tenant's included)
+    is INVALID_INPUT, naming the agent and the reference; so is a config that does not fit
+    the agent (framework, or its merged config).
+    """
+    pinned: dict[str, dict[str, Any]] = {}
+    repo = uow.repo(AgentConfig, tenant_id)
+    for agent_id, ref in config_refs(definition).items():
+        try:
+            config_id = uuid.UUID(ref)
+        except ValueError:
+            raise ValidationError(
+                f"agent '{agent_id}': config_ref '{ref}' is not an agent config id (a UUID)",
+                code=ErrorCode.INVALID_FIELD_FORMAT,
+                details={"problem": "config_ref_format", "agent": agent_id, "config_ref": ref},
+            ) from None
+        row = repo.get(config_id)
+        if row is None:
+            raise ValidationError(
+                f"agent '{agent_id}' references agent config '{ref}', which does not exist",
+                code=ErrorCode.INVALID_INPUT,
+                details={"problem": "unknown_agent_config", "agent": agent_id, "config_ref": ref},
+            )
+        pinned[agent_id] = {
+            "id": str(row.id),
+            "name": row.name,
+            "version": row.version,
+            "framework": row.framework,
+            "config": dict(row.config),
+        }
+    apply_agent_configs(definition, pinned)  # the merged configs must be valid
+    return pinned
+
+
 def create(db: Database, ctx: RequestContext, body: AgentConfigCreate) -> AgentConfigOut:
+    parse_agent_config(body.config)
     with UnitOfWork(db) as uow:
         if body.workflow_id is not None:
             uow.repo(Workflow, ctx.tenant_id).require(body.workflow_id)
@@ -76,6 +125,8 @@ def get(db: Database, ctx: RequestContext, config_id: uuid.UUID) -> AgentConfigO
 def update(
     db: Database, ctx: RequestContext, config_id: uuid.UUID, body: AgentConfigUpdate
 ) -> AgentConfigOut:
+    if body.config is not None:
+        parse_agent_config(body.config)
     with UnitOfWork(db) as uow:
         row = uow.repo(AgentConfig, ctx.tenant_id).require(config_id, for_update=True)
         old = _snapshot(row)

@@ -15,12 +15,17 @@ from sqlalchemy import func, select, update
 
 from omium.clock import utcnow
 from omium.domain.transitions import Action, check_transition
-from omium.domain.workflow import check_input_params, parse_workflow_definition
+from omium.domain.workflow import (
+    PINNED_AGENT_CONFIGS,
+    check_input_params,
+    parse_workflow_definition,
+)
 from omium.engine import journal
 from omium.engine.events import EventBatch, EventBus
 from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, NotFoundError
 from omium.schemas.executions import AgentSummary, ExecutionCreate, ExecutionList, Progress
 from omium.schemas.executions import Execution as ExecutionOut
+from omium.services import agent_configs
 from omium.store.db import Database
 from omium.store.models import (
     Agent,
@@ -121,7 +126,14 @@ class ExecutionService:
                     code=ErrorCode.WORKFLOW_NOT_FOUND,
                     details={"workflow_id": str(data.workflow_id)},
                 )
-            check_input_params(parse_workflow_definition(wf.definition), data.input_params)
+            definition = parse_workflow_definition(wf.definition)
+            check_input_params(definition, data.input_params)
+            # The referenced agent configs as they are now: a later edit of one does not
+            # change this execution (as its workflow_version pins the definition).
+            pinned = agent_configs.resolve_refs(uow, tenant_id, definition)
+            metadata = {k: v for k, v in data.metadata.items() if k != PINNED_AGENT_CONFIGS}
+            if pinned:
+                metadata[PINNED_AGENT_CONFIGS] = pinned
             row = uow.repo(Execution, tenant_id).add(
                 Execution(
                     tenant_id=tenant_id,
@@ -131,7 +143,7 @@ class ExecutionService:
                     trigger_type=data.trigger_type.value,
                     status=ExecutionStatus.PENDING.value,
                     input_params=data.input_params,
-                    metadata_=data.metadata,
+                    metadata_=metadata,
                     checkpoint_count=0,
                     retry_count=0,
                 )
