@@ -34,7 +34,6 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_IDLE_SECONDS = 60.0
 _FIRST_RETRY_SECONDS = 0.05
 _MAX_RETRY_SECONDS = 1.0
 
@@ -173,11 +172,11 @@ class AgentThreads:
     """A pool of daemon threads for sync agents: idle ones are reused, busy ones never block.
 
     Unlike the loop's default executor, a thread stuck in an interrupted agent takes no slot
-    other agents need, and never holds up the process's exit.
+    other agents need, and never holds up the process's exit. The pool grows to the most sync
+    agents ever running at once and keeps its threads (an untimed wait is the cheap one).
     """
 
-    def __init__(self, idle_seconds: float = _IDLE_SECONDS) -> None:
-        self._idle_seconds = idle_seconds
+    def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[AgentCall] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0
@@ -193,14 +192,7 @@ class AgentThreads:
 
     def _work(self) -> None:
         while True:
-            try:
-                call = self._jobs.get(timeout=self._idle_seconds)
-            except queue.Empty:
-                with self._lock:
-                    if self._idle > 0:  # not reserved by a submit: retire
-                        self._idle -= 1
-                        return
-                continue
+            call = self._jobs.get()
             try:
                 call.run()
             except BaseException:  # a pool thread must survive any agent
