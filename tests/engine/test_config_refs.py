@@ -4,11 +4,14 @@ starts, and what the runner runs (handler, prompt, timeout, recovery policies, c
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from omium.cli.workflows import read_workflow_file
+from omium.domain.workflow import load_workflow_file, parse_workflow_definition
 from omium.errors import ErrorCode, ValidationError
 from omium.schemas.executions import ExecutionCreate
 from omium.schemas.workflows import WorkflowCreate
@@ -211,3 +214,41 @@ def test_metadata_cannot_smuggle_in_a_pinned_config(env: Env) -> None:
     )
     assert ex.metadata["team"] == "risk"
     assert ex.metadata["agent_configs"]["offer"]["config"]["handler"] == "offer_agent"
+
+
+def test_a_workflow_file_may_reference_a_config_file_next_to_it(env: Env, tmp_path: Path) -> None:
+    (tmp_path / "agent_configs").mkdir()
+    (tmp_path / "agent_configs" / "offer.yaml").write_text(
+        "name: Offer Agent\nframework: custom\nversion: '1.0'\n"
+        f"config:\n  handler: offer_agent\n  prompt: '{SANE_PROMPT}'\n"
+        "  recovery_policies: {timeout_ms: 4000}\n",
+        encoding="utf-8",
+    )
+    workflow = tmp_path / "workflow.yaml"
+    workflow.write_text(
+        "name: offers\ndefinition:\n  agents:\n"
+        "    - {id: offer, config_ref: agent_configs/offer.yaml, config: {max_tokens: 5}}\n"
+        "  flow:\n    - {step: 1, agent: offer, outputs: [offer]}\n",
+        encoding="utf-8",
+    )
+    for definition in (
+        load_workflow_file(workflow),
+        parse_workflow_definition(read_workflow_file(workflow)[2]),
+    ):
+        [offer] = definition.agents
+        assert offer.config_ref is None and offer.handler == "offer_agent"
+        assert offer.config.prompt == SANE_PROMPT
+        assert definition.timeout_ms(offer) == 4000
+        assert offer.config.model_dump()["max_tokens"] == 5
+    ex = env.run(load_workflow_file(workflow).to_json())
+    assert ex.result == {"offer": {"apr": 0.05, "amount": 1000}}
+
+    workflow.write_text(
+        workflow.read_text(encoding="utf-8").replace("offer.yaml", "gone.yaml"), encoding="utf-8"
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_workflow_file(workflow)
+    assert caught.value.details["problem"] == "config_ref_file"
+    assert "agent 'offer': config_ref file 'agent_configs/gone.yaml' cannot be read" in (
+        caught.value.message
+    )

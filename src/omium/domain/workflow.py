@@ -407,4 +407,65 @@ def load_workflow_file(path: str | Path) -> WorkflowDefinition:
         raise _invalid(f"{p.name} does not hold a mapping", "syntax", file=str(p))
     # A file may hold the definition itself or {name, definition}.
     body = raw.get("definition", raw)
+    if isinstance(body, dict):
+        body = inline_config_files(body, p.parent)
     return parse_workflow_definition(body)
+
+
+CONFIG_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def inline_config_files(definition: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Resolve the ``config_ref`` of a workflow *file* that names a YAML/JSON file (relative
+    to ``base_dir``): the file's config becomes the agent's inline ``config`` (inline keys
+    win) and the reference is dropped. Other references (agent config ids) are kept.
+
+    The file holds an agent_configs document (``config``, and optionally ``framework``) or
+    the config alone. Only the CLI and ``omium.run`` read files; the API takes ids only.
+    """
+    agents = definition.get("agents")
+    if not isinstance(agents, list):
+        return definition
+    resolved: list[Any] = []
+    for agent in agents:
+        ref = agent.get("config_ref") if isinstance(agent, dict) else None
+        if not (isinstance(ref, str) and ref.lower().endswith(CONFIG_FILE_SUFFIXES)):
+            resolved.append(agent)
+            continue
+        doc = _read_config_file(base_dir / ref, str(agent.get("id")), ref)
+        config = doc["config"] if isinstance(doc.get("config"), dict) else doc
+        inline = agent.get("config") if isinstance(agent.get("config"), dict) else {}
+        merged = {k: v for k, v in agent.items() if k != "config_ref"}
+        merged["config"] = {**config, **inline}
+        if "framework" not in agent and isinstance(doc.get("framework"), str):
+            merged["framework"] = doc["framework"]
+        resolved.append(merged)
+    return {**definition, "agents": resolved}
+
+
+def _read_config_file(path: Path, agent_id: str, ref: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except OSError as exc:
+        raise _invalid(
+            f"agent '{agent_id}': config_ref file '{ref}' cannot be read: {exc.strerror}",
+            "config_ref_file",
+            agent=agent_id,
+            config_ref=ref,
+        ) from None
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise _invalid(
+            f"agent '{agent_id}': config_ref file '{ref}' is not valid YAML/JSON: {exc}",
+            "config_ref_file",
+            agent=agent_id,
+            config_ref=ref,
+        ) from None
+    if not isinstance(doc, dict):
+        raise _invalid(
+            f"agent '{agent_id}': config_ref file '{ref}' does not hold a mapping",
+            "config_ref_file",
+            agent=agent_id,
+            config_ref=ref,
+        )
+    return doc
