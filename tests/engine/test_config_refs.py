@@ -119,11 +119,11 @@ def test_postconditions_and_recovery_policies_come_from_the_referenced_config(en
 
 
 def test_the_referenced_timeout_interrupts_the_agent(env: Env) -> None:
-    ref = add_config(env, {"handler": "spin", "recovery_policies": {"timeout_ms": 150}})
+    ref = add_config(env, {"handler": "spin", "recovery_policies": {"timeout_ms": 1000}})
     ex = env.run(offer_flow(ref))
     assert ex.status == "failed"
     [f] = env.recovery.list_failures(env.tenant_id, execution_id=ex.id)[0]
-    assert f.failure_type == "timeout" and "150 ms" in f.error_message
+    assert f.failure_type == "timeout" and "1000 ms" in f.error_message
     assert agents.probe.left.wait(30) and agents.probe.outcome == ["interrupted"]
 
 

@@ -115,13 +115,13 @@ def test_ctx_sleep_ends_when_the_step_is_cancelled(env: Env) -> None:
 def test_a_sync_agent_past_its_timeout_is_interrupted_and_recorded_as_a_timeout(
     env: Env,
 ) -> None:
-    wf = one_step("spin", recovery_policies={"timeout_ms": 200})
+    wf = one_step("spin", recovery_policies={"timeout_ms": 1000})
     ex = env.start(env.workflow(wf))
     env.drain()
     got = env.executions.get(env.tenant_id, ex.id)
     assert got.status == "failed"
     [f] = env.recovery.list_failures(env.tenant_id, execution_id=ex.id)[0]
-    assert f.failure_type == "timeout" and "200 ms" in f.error_message
+    assert f.failure_type == "timeout" and "1000 ms" in f.error_message
     assert agents.probe.left.wait(WAIT_S), "the timed-out agent's thread kept running"
     assert agents.probe.outcome == ["interrupted"]
 
@@ -129,7 +129,7 @@ def test_a_sync_agent_past_its_timeout_is_interrupted_and_recorded_as_a_timeout(
 def test_a_timed_out_agent_blocked_in_c_is_not_waited_for_and_its_late_result_is_dropped(
     env: Env,
 ) -> None:
-    wf = one_step("stuck", recovery_policies={"timeout_ms": 200})
+    wf = one_step("stuck", recovery_policies={"timeout_ms": 1000})
     ex = env.start(env.workflow(wf))
     env.drain()  # returns although the agent's thread is still blocked
     assert agents.probe.entered.is_set() and not agents.probe.left.is_set()
