@@ -10,10 +10,13 @@ How a state is stored (see ``store/state_codec.py`` and ``store/checkpoint_parts
   sha256 within the tenant; a part already held is not written again, so storage grows with
   what a step changed, not with the size of the state;
 - the checkpoint row keeps a small manifest (``state_manifest``: key -> part digest), the
-  sha256 of the whole canonical state (``checksum``) and its size (``state_size_bytes``);
+  Merkle root of the parts (``checksum``: sha256 of the canonical ``[[key, part sha256],
+  ...]``) and the size of the whole canonical state (``state_size_bytes``);
+- the parts of each execution's last state stay in process (store/encoding_cache.py): the
+  next checkpoint serializes and hashes only the keys that changed;
 - ``state_blob_uri`` is ``db://checkpoints/<id>`` when every part is inline in the database,
   otherwise the blob-store location of the state's largest part;
-- every read verifies each part and the whole; any mismatch or missing part raises
+- every read verifies each part it loads and the root; any mismatch or missing part raises
   CHECKPOINT_CORRUPTED naming the checkpoint and the part.
 
 This service owns ``executions.checkpoint_count``: the number of checkpoints ever taken in
@@ -27,6 +30,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -53,7 +57,8 @@ from omium.store.checkpoint_writer import (
     PartsMissing,
     insert_checkpoint,
 )
-from omium.store.manifest import build_manifest, parse_manifest
+from omium.store.encoding_cache import EncodingCache
+from omium.store.manifest import WHOLE_STATE_CHECKSUM, Manifest, build_manifest, read_manifest
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
 from omium.store.state_codec import (
@@ -61,6 +66,8 @@ from omium.store.state_codec import (
     StateEncodingError,
     assemble,
     encode_state,
+    merkle_root,
+    reusable,
     sha256_hex,
 )
 from omium.store.uow import UnitOfWork
@@ -134,6 +141,7 @@ class CheckpointService:
         self.compression = compression
         self.retention_days = retention_days
         self._retention = _RetentionCache()
+        self._encodings = EncodingCache()
 
     # ---------------------------------------------------------------- writing
 
@@ -151,10 +159,15 @@ class CheckpointService:
         postconditions: Any | None = None,
         validation_passed: bool = True,
         metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
     ) -> Checkpoint:
         """Snapshot ``state`` as checkpoint ``name`` of the execution; the caller commits.
 
-        ``index`` defaults to the execution's next index. Raises NotFoundError
+        ``index`` defaults to the execution's next index. ``changed_keys``, an optional
+        hint: the top-level keys whose values may differ from the state this process last
+        checkpointed for the execution; every other key must hold the same, unmutated
+        object as then (it is then neither serialized nor hashed again). Without it every
+        key is serialized, and only changed bytes are hashed. Raises NotFoundError
         (EXECUTION_NOT_FOUND) for an execution not in this tenant, ConflictError when the
         live line of the execution already has a checkpoint of that name, ValidationError
         when ``state`` is not a JSON document.
@@ -171,6 +184,7 @@ class CheckpointService:
             postconditions=postconditions,
             validation_passed=validation_passed,
             metadata=metadata,
+            changed_keys=changed_keys,
         ).checkpoint
 
     def write(
@@ -187,6 +201,7 @@ class CheckpointService:
         postconditions: Any | None = None,
         validation_passed: bool = True,
         metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
     ) -> CreatedCheckpoint:
         """:meth:`create`, also saying what the checkpoint added to storage."""
         if not name or len(name) > 255:
@@ -195,8 +210,13 @@ class CheckpointService:
                 code=ErrorCode.INVALID_FIELD_FORMAT,
                 details={"field": "checkpoint_name"},
             )
+        previous = self._encodings.get(tenant_id, execution_id)
         try:
-            encoded = encode_state(state)
+            encoded = encode_state(
+                state,
+                previous=previous,
+                changed_keys=None if changed_keys is None else frozenset(changed_keys),
+            )
         except StateEncodingError as exc:
             raise ValidationError(str(exc), details={"field": "state"}) from None
         if index is not None and index < 0:
@@ -264,6 +284,7 @@ class CheckpointService:
         else:  # pragma: no cover - the last attempt checks no known part
             raise RuntimeError("checkpoint parts kept disappearing")
         self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
+        self._encodings.put(tenant_id, execution_id, reusable(state, encoded), encoded)
         written = self.parts.finish(prepared, outcome.new_digests)
         self._fix_state_uri(session, tenant_id, row, encoded, prepared, written)
         loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
@@ -409,10 +430,15 @@ class CheckpointService:
             if isinstance(checkpoint, Checkpoint)
             else self.get(uow, tenant_id, checkpoint)
         )
-        is_object, manifest = _parse_manifest(row)
-        raws = self.parts.read(uow.session, tenant_id, row.id, manifest)
-        whole = assemble(raws, is_object=is_object)
-        if sha256_hex(whole) != row.checksum:
+        manifest = _read_manifest(row)
+        # Each part is verified against its sha256 as it is loaded.
+        raws = self.parts.read(uow.session, tenant_id, row.id, manifest.parts)
+        whole = assemble(raws, is_object=manifest.is_object)
+        if manifest.version == WHOLE_STATE_CHECKSUM:
+            checksum = sha256_hex(whole)
+        else:
+            checksum = merkle_root(manifest.parts)
+        if checksum != row.checksum:
             raise corrupted(row.id, None, "the state does not match the checkpoint's checksum")
         return json.loads(whole)
 
@@ -516,9 +542,9 @@ class CheckpointService:
         self.blobs.close()
 
 
-def _parse_manifest(row: Checkpoint) -> tuple[bool, list[tuple[str | None, str]]]:
+def _read_manifest(row: Checkpoint) -> Manifest:
     try:
-        return parse_manifest(row.state_manifest)
+        return read_manifest(row.state_manifest)
     except ValueError as exc:
         raise corrupted(row.id, None, f"its manifest is unreadable ({exc})") from None
 
