@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, or_, select, update
+from sqlalchemy import Table, exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -78,6 +78,8 @@ TENANT_RETENTION_KEY = "checkpoint_retention_days"
 
 _CHECKPOINTS = cast(Table, Checkpoint.__table__)
 _EXECUTIONS = cast(Table, Execution.__table__)
+_EXECUTION_MAPPER = inspect(Execution)
+_CHECKPOINT_MANAGER = inspect(Checkpoint).class_manager
 
 
 def inline_uri(checkpoint_id: uuid.UUID) -> str:
@@ -245,13 +247,14 @@ class CheckpointService:
             "superseded_at": None,
             "state_manifest": build_manifest(encoded),
         }
+        external = self._largest_if_external(encoded)
         known = self.parts.known(tenant_id, encoded.parts)
         for attempt in range(3):
             # Parts this process saw stored are only checked; when one is gone (swept, or
             # its transaction rolled back) the write is retried inserting it.
             prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
             row["state_blob_uri"] = self._state_uri(
-                session, tenant_id, checkpoint_id, encoded, prepared
+                session, tenant_id, checkpoint_id, external, prepared
             )
             try:
                 outcome = insert_checkpoint(
@@ -286,13 +289,13 @@ class CheckpointService:
         self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
         self._encodings.put(tenant_id, execution_id, reusable(state, encoded), encoded)
         written = self.parts.finish(prepared, outcome.new_digests)
-        self._fix_state_uri(session, tenant_id, row, encoded, prepared, written)
-        loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
-        if loaded is not None:
-            set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
-        values = {("metadata_" if k == "metadata" else k): v for k, v in row.items()}
-        values["checkpoint_index"] = outcome.checkpoint_index
-        return CreatedCheckpoint(Checkpoint(**values), written)
+        self._fix_state_uri(session, tenant_id, row, external, prepared, written)
+        if session.identity_map:
+            key = _EXECUTION_MAPPER.identity_key_from_primary_key((execution_id,))
+            loaded = session.identity_map.get(key)
+            if loaded is not None:
+                set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
+        return CreatedCheckpoint(_transient_checkpoint(row, outcome.checkpoint_index), written)
 
     def _retention_days(self, session: Session, tenant_id: uuid.UUID) -> int | None:
         override = self._retention.get(session, tenant_id)
@@ -311,10 +314,9 @@ class CheckpointService:
         session: Session,
         tenant_id: uuid.UUID,
         checkpoint_id: uuid.UUID,
-        encoded: EncodedState,
+        digest: str | None,
         prepared: PreparedParts,
     ) -> str:
-        digest = self._largest_if_external(encoded)
         if digest is None:
             return inline_uri(checkpoint_id)
         # Large states only: one more query, to point at the object already stored.
@@ -328,11 +330,10 @@ class CheckpointService:
         session: Session,
         tenant_id: uuid.UUID,
         row: dict[str, Any],
-        encoded: EncodedState,
+        digest: str | None,
         prepared: PreparedParts,
         written: WriteResult,
     ) -> None:
-        digest = self._largest_if_external(encoded)
         if digest is None or digest in written.external_keys or digest not in prepared.keys:
             return
         if row["state_blob_uri"] != self.blobs.uri(prepared.keys[digest]):
@@ -540,6 +541,17 @@ class CheckpointService:
 
     def close(self) -> None:
         self.blobs.close()
+
+
+def _transient_checkpoint(row: dict[str, Any], index: int) -> Checkpoint:
+    """The written row as a (transient) Checkpoint. Its attributes are set as loading sets
+    them, without the attribute events a constructor fires: nothing is pending on it."""
+    checkpoint: Checkpoint = _CHECKPOINT_MANAGER.new_instance()
+    values = checkpoint.__dict__
+    values.update(row)
+    values["metadata_"] = values.pop("metadata")
+    values["checkpoint_index"] = index
+    return checkpoint
 
 
 def _read_manifest(row: Checkpoint) -> Manifest:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from typing import Any, NamedTuple
 
 from omium.store.state_codec import EncodedState
@@ -37,6 +38,8 @@ class Manifest(NamedTuple):
     parts: list[tuple[str | None, str]]
 
 
+# The parts of a line of checkpoints recur from one manifest to the next.
+@functools.lru_cache(maxsize=65536)
 def _to_b64(hex_digest: str) -> str:
     return base64.urlsafe_b64encode(bytes.fromhex(hex_digest)).decode().rstrip("=")
 
