@@ -8,7 +8,8 @@ insert the checkpoint row.
 
 - PostgreSQL: one statement, three data-modifying CTEs, so a checkpoint costs one round trip
   plus the commit. The parts arrive as arrays (``unnest``), so the statement text does not
-  depend on the number of parts and psycopg prepares it once per connection.
+  depend on the number of parts and psycopg prepares it once per connection; their bytes go
+  in binary (``%(datas)b``): as a text array a 20 KB part costs the server 0.5 ms of hex.
 - SQLite: three hand-written statements sent straight to the driver (no writable CTEs in
   SQLite); in-process, they cost microseconds each, and the commit's fsync dominates.
 """
@@ -125,7 +126,7 @@ WITH k AS (
     SELECT %(tenant_id)s, v.digest, v.compression, v.raw_size, v.stored_size, v.data,
            v.location, %(created_at)s
     FROM unnest(%(digests)s::varchar[], %(compressions)s::varchar[], %(raw_sizes)s::int[],
-                %(stored_sizes)s::int[], %(datas)s::bytea[], %(locations)s::varchar[])
+                %(stored_sizes)s::int[], %(datas)b::bytea[], %(locations)s::varchar[])
          AS v(digest, compression, raw_size, stored_size, data, location)
     WHERE EXISTS (SELECT 1 FROM e)
     ON CONFLICT DO NOTHING
