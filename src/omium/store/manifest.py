@@ -39,7 +39,7 @@ class Manifest(NamedTuple):
 
 
 # The parts of a line of checkpoints recur from one manifest to the next.
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)
 def _to_b64(hex_digest: str) -> str:
     return base64.urlsafe_b64encode(bytes.fromhex(hex_digest)).decode().rstrip("=")
 
