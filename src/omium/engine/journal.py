@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
+from omium.engine import driver
 from omium.store.models import (
     Agent,
     Checkpoint,
@@ -166,40 +167,38 @@ def fence(
     services, and a worker that lost its lease can commit nothing.
     """
     now = utcnow()
-    status = session.execute(
-        update(EXECUTIONS)
-        .where(EXECUTIONS.c.id == execution_id, EXECUTIONS.c.lease_owner == worker_id)
-        .values({"lease_expires_at": lease_until, "heartbeat_at": now, "updated_at": now, **values})
-        .returning(EXECUTIONS.c.status)
-    ).scalar_one_or_none()
-    if status is None:
+    rows = driver.update(
+        session,
+        EXECUTIONS,
+        {"lease_expires_at": lease_until, "heartbeat_at": now, "updated_at": now, **values},
+        {"id": execution_id, "lease_owner": worker_id},
+        returning=("status",),
+    )
+    if not rows:
         raise LeaseLost(str(execution_id))
-    return str(status)
+    return str(rows[0][0])
 
 
 def insert_agents(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(AGENTS), rows)
+    driver.insert(session, AGENTS, rows)
 
 
 def update_agent(session: Session, agent_id: uuid.UUID, **values: Any) -> None:
-    session.execute(
-        update(AGENTS).where(AGENTS.c.id == agent_id).values(updated_at=utcnow(), **values)
-    )
+    driver.update(session, AGENTS, {"updated_at": utcnow(), **values}, {"id": agent_id})
 
 
 def insert_attempts(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(ATTEMPTS), rows)
+    driver.insert(session, ATTEMPTS, rows)
 
 
 def finish_attempt(
     session: Session, attempt_id: uuid.UUID, status: str, error: str | None = None
 ) -> None:
-    session.execute(
-        update(ATTEMPTS)
-        .where(ATTEMPTS.c.id == attempt_id)
-        .values(status=status, finished_at=utcnow(), error=error)
+    driver.update(
+        session,
+        ATTEMPTS,
+        {"status": status, "finished_at": utcnow(), "error": error},
+        {"id": attempt_id},
     )
 
 
@@ -210,10 +209,11 @@ def interrupt_attempts(
     at: datetime | None = None,
 ) -> None:
     """Close attempts left running by a worker that died or let go."""
-    session.execute(
-        update(ATTEMPTS)
-        .where(ATTEMPTS.c.execution_id == execution_id, ATTEMPTS.c.status == "running")
-        .values(status=status, finished_at=at or utcnow())
+    driver.update(
+        session,
+        ATTEMPTS,
+        {"status": status, "finished_at": at or utcnow()},
+        {"execution_id": execution_id, "status": "running"},
     )
 
 
@@ -230,6 +230,10 @@ class BoundaryWrites:
 
 def _naive(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat() if value else None
+
+
+def _naive_dt(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _jsonable_rows(rows: list[dict[str, Any]]) -> str:
@@ -253,13 +257,13 @@ ag AS (
     output = COALESCE(v.output, a.output),
     duration_ms = COALESCE(v.duration_ms, a.duration_ms),
     error = v.error,
-    updated_at = CAST(:now AS timestamp)
+    updated_at = :now
   FROM jsonb_to_recordset(CAST(:agents AS jsonb)) AS v(
     id uuid, status text, started_at timestamp, completed_at timestamp, output jsonb,
     duration_ms int, error text)
   WHERE a.id = v.id RETURNING 1),
 af AS (
-  UPDATE step_attempts t SET status = v.status, finished_at = CAST(:now AS timestamp),
+  UPDATE step_attempts t SET status = v.status, finished_at = :now,
     error = v.error
   FROM jsonb_to_recordset(CAST(:finished AS jsonb)) AS v(id uuid, status text, error text)
   WHERE t.id = v.id RETURNING 1),
@@ -283,14 +287,32 @@ ev AS (
     tenant_id uuid, execution_id uuid, event_type text, payload jsonb, created_at timestamp)
   RETURNING 1)
 UPDATE executions SET
-  lease_expires_at = CAST(:lease_until AS timestamp),
-  heartbeat_at = CAST(:now AS timestamp),
-  updated_at = CAST(:now AS timestamp),
+  lease_expires_at = :lease_until,
+  heartbeat_at = :now,
+  updated_at = :now,
   current_checkpoint = COALESCE(CAST(:current AS varchar), current_checkpoint),
   last_successful_checkpoint = COALESCE(CAST(:last_ok AS varchar), last_successful_checkpoint)
-WHERE id = CAST(:id AS uuid) AND lease_owner = :owner
+WHERE id = :id AND lease_owner = :owner
 RETURNING status
 """
+
+
+_SQLITE_AGENT = """
+UPDATE agents SET
+  status = :status,
+  started_at = coalesce(:started_at, started_at),
+  completed_at = coalesce(:completed_at, completed_at),
+  output = coalesce(:output, output),
+  duration_ms = coalesce(:duration_ms, duration_ms),
+  error = :error,
+  updated_at = :now
+WHERE id = :id
+"""
+_SQLITE_FINISH = (
+    "UPDATE step_attempts SET status = :status, finished_at = :now, error = :error WHERE id = :id"
+)
+_SQLITE_CHECKPOINT_AGENT = "UPDATE checkpoints SET agent_id = :agent_id WHERE id = :id"
+_AGENT_KEYS = ("status", "started_at", "completed_at", "output", "duration_ms", "error")
 
 
 def apply_boundary(
@@ -310,41 +332,66 @@ def apply_boundary(
     Raises LeaseLost when this worker no longer holds the execution.
     """
     now = utcnow()
-    if session.get_bind().dialect.name == "postgresql":
-        status = session.execute(
-            text(_PG_BOUNDARY),
-            {
-                "now": _naive(now),
-                "lease_until": _naive(lease_until),
-                "agents": _jsonable_rows(
-                    [{"error": None, "output": None, **a} for a in writes.agents]
-                ),
-                "finished": _jsonable_rows(writes.finished_attempts),
-                "attempts": _jsonable_rows(writes.new_attempts),
-                "checkpoints": _jsonable_rows(writes.checkpoint_agents),
-                "events": _jsonable_rows(event_rows),
-                "current": current_checkpoint,
-                "last_ok": last_successful_checkpoint,
-                "id": str(execution_id),
-                "owner": worker_id,
-            },
-        ).scalar_one_or_none()
-        if status is None:
+    if driver.is_pg(session):
+        params = {
+            "now": _naive_dt(now),
+            "lease_until": _naive_dt(lease_until),
+            "agents": _jsonable_rows([{"error": None, "output": None, **a} for a in writes.agents]),
+            "finished": _jsonable_rows(writes.finished_attempts),
+            "attempts": _jsonable_rows(writes.new_attempts),
+            "checkpoints": _jsonable_rows(writes.checkpoint_agents),
+            "events": _jsonable_rows(event_rows),
+            "current": current_checkpoint,
+            "last_ok": last_successful_checkpoint,
+            "id": execution_id,
+            "owner": worker_id,
+        }
+        rows = driver.execute(session, "journal.boundary", _PG_BOUNDARY, params)
+        if not rows:
             raise LeaseLost(str(execution_id))
-        return str(status)
-    for a in writes.agents:
-        changes = {k: v for k, v in a.items() if k != "id" and v is not None}
-        changes.setdefault("error", None)
-        update_agent(session, a["id"], **changes)
-    for f in writes.finished_attempts:
-        finish_attempt(session, f["id"], f["status"], f.get("error"))
+        return str(rows[0][0])
+    dialect = session.get_bind().dialect
+    cur = driver.cursor(session)
+    try:
+        if writes.agents:
+            procs = driver.processors(dialect, AGENTS)
+            stamp = procs["updated_at"]
+            at = stamp(now) if stamp else now
+            cur.executemany(
+                _SQLITE_AGENT,
+                [
+                    {
+                        **driver.bind(procs, {k: a.get(k) for k in _AGENT_KEYS}),
+                        "now": at,
+                        "id": procs["id"](a["id"]) if procs["id"] else a["id"],
+                    }
+                    for a in writes.agents
+                ],
+            )
+        if writes.finished_attempts:
+            procs = driver.processors(dialect, ATTEMPTS)
+            finished = driver.bind(procs, {"finished_at": now})["finished_at"]
+            cur.executemany(
+                _SQLITE_FINISH,
+                [
+                    {
+                        **driver.bind(
+                            procs, {"id": f["id"], "status": f["status"], "error": f.get("error")}
+                        ),
+                        "now": finished,
+                    }
+                    for f in writes.finished_attempts
+                ],
+            )
+        if writes.checkpoint_agents:
+            procs = driver.processors(dialect, CHECKPOINTS)
+            cur.executemany(
+                _SQLITE_CHECKPOINT_AGENT, [driver.bind(procs, c) for c in writes.checkpoint_agents]
+            )
+    finally:
+        cur.close()
     insert_attempts(session, writes.new_attempts)
-    for c in writes.checkpoint_agents:
-        session.execute(
-            update(CHECKPOINTS).where(CHECKPOINTS.c.id == c["id"]).values(agent_id=c["agent_id"])
-        )
-    if event_rows:
-        session.execute(insert(EVENTS), event_rows)
+    driver.insert(session, EVENTS, event_rows)
     values: dict[str, Any] = {}
     if current_checkpoint is not None:
         values["current_checkpoint"] = current_checkpoint
