@@ -58,6 +58,21 @@ def processors(dialect: Dialect, table: Table) -> dict[str, Processor]:
     return found
 
 
+def result_processors(dialect: Dialect, table: Table) -> dict[str, Processor]:
+    """Column name -> the result processor SQLAlchemy applies to the values it reads."""
+    key = (id(dialect), "result:" + table.name)
+    found = _processors.get(key)
+    if found is None:
+        found = {c.name: c.type._cached_result_processor(dialect, None) for c in table.columns}
+        _processors[key] = found
+    return found
+
+
+def read(process: Processor, value: Any) -> Any:
+    """A value read from the driver, as SQLAlchemy would return it."""
+    return value if value is None or process is None else process(value)
+
+
 def bind(procs: Mapping[str, Processor], row: Mapping[str, Any]) -> dict[str, Any]:
     """``row`` with each column's value converted for the driver (None stays SQL NULL)."""
     out: dict[str, Any] = {}

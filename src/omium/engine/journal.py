@@ -11,19 +11,21 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
+from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
+from omium.domain.workflow import parse_workflow_definition
 from omium.engine import driver
+from omium.errors import ErrorCode, NotFoundError
 from omium.store.models import (
     Agent,
     Checkpoint,
     Execution,
     ExecutionEvent,
-    RecoveryAction,
     StepAttempt,
     WorkflowDefinition,
 )
@@ -34,6 +36,7 @@ AGENTS = cast(Table, Agent.__table__)
 ATTEMPTS = cast(Table, StepAttempt.__table__)
 CHECKPOINTS = cast(Table, Checkpoint.__table__)
 EVENTS = cast(Table, ExecutionEvent.__table__)
+DEFINITIONS = cast(Table, WorkflowDefinition.__table__)
 
 
 class CheckpointStore(Protocol):
@@ -84,73 +87,180 @@ class CheckpointRef:
     kind: str
 
 
+@dataclass(frozen=True)
+class ExecutionHead:
+    """The execution columns a runner starts from."""
+
+    workflow_id: uuid.UUID
+    workflow_version: int | None
+    started_at: datetime | None
+    input_params: dict[str, Any] | None
+    retry_count: int | None
+    metadata: dict[str, Any] | None
+
+
+class AttemptRow(NamedTuple):
+    step: int
+    status: str
+
+
 @dataclass
 class Snapshot:
     """An execution as the runner finds it when it (re)starts."""
 
-    execution: Execution
-    definition: dict[str, Any]
+    execution: ExecutionHead
+    definition: ParsedDefinition
     checkpoints: list[CheckpointRef]
     agents: dict[int, uuid.UUID]
-    attempts: list[StepAttempt] = field(default_factory=list)
+    attempts: list[AttemptRow] = field(default_factory=list)
     #: recovery actions in progress (a manual retry/prompt_edit): step -> (action, failure)
     actions: dict[int, tuple[uuid.UUID, uuid.UUID]] = field(default_factory=dict)
 
 
+# The execution and everything a runner needs about its progress, in one round trip: the
+# live checkpoints, agents rows, attempts and in-progress recovery actions come as JSON
+# arrays (UUIDs as text: hyphenated on PostgreSQL, hex on SQLite; uuid.UUID reads both).
+_SNAPSHOT = {
+    "postgresql": """
+SELECT e.workflow_id, e.workflow_version, e.started_at, e.input_params, e.retry_count,
+  e.metadata,
+  (SELECT json_agg(json_build_array(c.id, c.checkpoint_name, c.checkpoint_index,
+                                    c.metadata->'step', c.metadata->'kind'))
+   FROM checkpoints c WHERE c.execution_id = e.id AND c.superseded_at IS NULL),
+  (SELECT json_agg(json_build_array(a.id, a.config->'step'))
+   FROM agents a WHERE a.execution_id = e.id),
+  (SELECT json_agg(json_build_array(t.step, t.status))
+   FROM step_attempts t WHERE t.execution_id = e.id),
+  (SELECT json_agg(json_build_array(r.id, r.failure_id, r.action_config->'step'))
+   FROM recovery_actions r WHERE r.execution_id = e.id AND r.status = 'in_progress')
+FROM executions e WHERE e.id = :id AND e.tenant_id = :tenant
+""",
+    "sqlite": """
+SELECT e.workflow_id, e.workflow_version, e.started_at, e.input_params, e.retry_count,
+  e.metadata,
+  (SELECT json_group_array(json_array(c.id, c.checkpoint_name, c.checkpoint_index,
+                                      json_extract(c.metadata, '$.step'),
+                                      json_extract(c.metadata, '$.kind')))
+   FROM checkpoints c WHERE c.execution_id = e.id AND c.superseded_at IS NULL),
+  (SELECT json_group_array(json_array(a.id, json_extract(a.config, '$.step')))
+   FROM agents a WHERE a.execution_id = e.id),
+  (SELECT json_group_array(json_array(t.step, t.status))
+   FROM step_attempts t WHERE t.execution_id = e.id),
+  (SELECT json_group_array(json_array(r.id, r.failure_id, json_extract(r.action_config, '$.step')))
+   FROM recovery_actions r WHERE r.execution_id = e.id AND r.status = 'in_progress')
+FROM executions e WHERE e.id = :id AND e.tenant_id = :tenant
+""",
+}
+_HEAD_COLUMNS = (
+    "workflow_id",
+    "workflow_version",
+    "started_at",
+    "input_params",
+    "retry_count",
+    "metadata",
+)
+_DEFINITION = (
+    "SELECT definition FROM workflow_definitions WHERE workflow_id = :wf AND version = :version"
+)
+#: Parsed workflow definitions by (workflow, version): a version never changes once stored.
+_definitions: dict[tuple[uuid.UUID, int | None], ParsedDefinition] = {}
+_DEFINITIONS_KEPT = 256
+
+
+def _json_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(json.loads(value) if isinstance(value, str | bytes) else value)
+
+
+def definition(session: Session, workflow_id: uuid.UUID, version: int | None) -> ParsedDefinition:
+    """Version ``version`` of the workflow's definition, parsed (cached: versions never
+    change once stored). NotFoundError when there is no such version."""
+    key = (workflow_id, version)
+    found = _definitions.get(key)
+    if found is not None:
+        return found
+    as_uuid = driver.processors(session.get_bind().dialect, DEFINITIONS)["workflow_id"]
+    rows = driver.execute(
+        session,
+        "journal.definition",
+        _DEFINITION,
+        {"wf": as_uuid(workflow_id) if as_uuid else workflow_id, "version": version},
+    )
+    if not rows:
+        raise NotFoundError(
+            f"workflow {workflow_id} has no version {version}", code=ErrorCode.WORKFLOW_NOT_FOUND
+        )
+    raw = rows[0][0]
+    found = parse_workflow_definition(json.loads(raw) if isinstance(raw, str | bytes) else raw)
+    if len(_definitions) >= _DEFINITIONS_KEPT:
+        _definitions.pop(next(iter(_definitions)))
+    _definitions[key] = found
+    return found
+
+
+_WORKFLOW_VERSION = (
+    "SELECT version FROM workflows WHERE id = :id AND tenant_id = :tenant AND deleted_at IS NULL"
+)
+
+
+def workflow_version(session: Session, tenant_id: uuid.UUID, workflow_id: uuid.UUID) -> int | None:
+    """The current version of the tenant's workflow; None when absent or deleted."""
+    as_uuid = driver.processors(session.get_bind().dialect, EXECUTIONS)["id"]
+    rows = driver.execute(
+        session,
+        "journal.workflow_version",
+        _WORKFLOW_VERSION,
+        {
+            "id": as_uuid(workflow_id) if as_uuid else workflow_id,
+            "tenant": as_uuid(tenant_id) if as_uuid else tenant_id,
+        },
+    )
+    return int(rows[0][0]) if rows else None
+
+
 def load_snapshot(uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> Snapshot:
     session = uow.session
-    execution = uow.repo(Execution, tenant_id).require(execution_id)
-    definition = session.scalar(
-        select(WorkflowDefinition.definition).where(
-            WorkflowDefinition.workflow_id == execution.workflow_id,
-            WorkflowDefinition.version == execution.workflow_version,
+    dialect = session.get_bind().dialect
+    procs = driver.processors(dialect, EXECUTIONS)
+    as_uuid = procs["id"]
+    rows = driver.execute(
+        session,
+        "journal.snapshot",
+        _SNAPSHOT["postgresql" if dialect.name == "postgresql" else "sqlite"],
+        {
+            "id": as_uuid(execution_id) if as_uuid else execution_id,
+            "tenant": as_uuid(tenant_id) if as_uuid else tenant_id,
+        },
+    )
+    if not rows:
+        raise uow.repo(Execution, tenant_id).not_found(execution_id)
+    row = rows[0]
+    results = driver.result_processors(dialect, EXECUTIONS)
+    head = ExecutionHead(
+        *(
+            driver.read(results[name], value)
+            for name, value in zip(_HEAD_COLUMNS, row[:6], strict=True)
         )
     )
-    if definition is None:
-        from omium.errors import ErrorCode, NotFoundError
-
-        raise NotFoundError(
-            f"workflow {execution.workflow_id} has no version {execution.workflow_version}",
-            code=ErrorCode.WORKFLOW_NOT_FOUND,
-        )
-    rows = session.execute(
-        select(
-            Checkpoint.id,
-            Checkpoint.checkpoint_name,
-            Checkpoint.checkpoint_index,
-            Checkpoint.metadata_,
-        )
-        .where(Checkpoint.execution_id == execution_id, Checkpoint.superseded_at.is_(None))
-        .order_by(Checkpoint.checkpoint_index)
-    ).all()
-    checkpoints = [
-        CheckpointRef(r[0], r[1], r[2], (r[3] or {}).get("step"), (r[3] or {}).get("kind", ""))
-        for r in rows
-    ]
+    parsed = definition(session, head.workflow_id, head.workflow_version)
+    checkpoints = sorted(
+        (
+            CheckpointRef(uuid.UUID(str(cid)), name, int(index), step, kind or "")
+            for cid, name, index, step, kind in _json_list(row[6])
+        ),
+        key=lambda c: c.index,
+    )
     agents = {
-        int(cfg["step"]): aid
-        for aid, cfg in session.execute(
-            select(Agent.id, Agent.config).where(Agent.execution_id == execution_id)
-        ).all()
-        if isinstance(cfg, dict) and cfg.get("step") is not None
+        int(step): uuid.UUID(str(aid)) for aid, step in _json_list(row[7]) if step is not None
     }
-    attempts = list(
-        session.scalars(
-            select(StepAttempt)
-            .where(StepAttempt.execution_id == execution_id)
-            .order_by(StepAttempt.started_at)
-        )
-    )
-    actions: dict[int, tuple[uuid.UUID, uuid.UUID]] = {}
-    for aid, fid, cfg in session.execute(
-        select(RecoveryAction.id, RecoveryAction.failure_id, RecoveryAction.action_config).where(
-            RecoveryAction.execution_id == execution_id, RecoveryAction.status == "in_progress"
-        )
-    ).all():
-        step = (cfg or {}).get("step")
-        if step is not None:
-            actions[int(step)] = (aid, fid)
-    return Snapshot(execution, definition, checkpoints, agents, attempts, actions)
+    attempts = [AttemptRow(int(step), str(status)) for step, status in _json_list(row[8])]
+    actions = {
+        int(step): (uuid.UUID(str(aid)), uuid.UUID(str(fid)))
+        for aid, fid, step in _json_list(row[9])
+        if step is not None
+    }
+    return Snapshot(head, parsed, checkpoints, agents, attempts, actions)
 
 
 def fence(
@@ -177,6 +287,25 @@ def fence(
     if not rows:
         raise LeaseLost(str(execution_id))
     return str(rows[0][0])
+
+
+_COUNTS = """
+SELECT (SELECT count(*) FROM checkpoints WHERE execution_id = :id),
+       (SELECT count(*) FROM rollbacks WHERE execution_id = :id),
+       (SELECT count(*) FROM failures WHERE execution_id = :id)
+"""
+
+
+def counts(session: Session, execution_id: uuid.UUID) -> dict[str, int]:
+    """Checkpoints, rollbacks and failures of an execution, in one round trip."""
+    as_uuid = driver.processors(session.get_bind().dialect, EXECUTIONS)["id"]
+    row = driver.execute(
+        session,
+        "journal.counts",
+        _COUNTS,
+        {"id": as_uuid(execution_id) if as_uuid else execution_id},
+    )[0]
+    return {"checkpoints": int(row[0]), "rollbacks": int(row[1]), "failures": int(row[2])}
 
 
 def insert_agents(session: Session, rows: list[dict[str, Any]]) -> None:
