@@ -199,26 +199,6 @@ def definition(session: Session, workflow_id: uuid.UUID, version: int | None) ->
     return found
 
 
-_WORKFLOW_VERSION = (
-    "SELECT version FROM workflows WHERE id = :id AND tenant_id = :tenant AND deleted_at IS NULL"
-)
-
-
-def workflow_version(session: Session, tenant_id: uuid.UUID, workflow_id: uuid.UUID) -> int | None:
-    """The current version of the tenant's workflow; None when absent or deleted."""
-    as_uuid = driver.processors(session.get_bind().dialect, EXECUTIONS)["id"]
-    rows = driver.execute(
-        session,
-        "journal.workflow_version",
-        _WORKFLOW_VERSION,
-        {
-            "id": as_uuid(workflow_id) if as_uuid else workflow_id,
-            "tenant": as_uuid(tenant_id) if as_uuid else tenant_id,
-        },
-    )
-    return int(rows[0][0]) if rows else None
-
-
 def load_snapshot(uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> Snapshot:
     session = uow.session
     dialect = session.get_bind().dialect
@@ -376,6 +356,10 @@ def _jsonable_rows(rows: list[dict[str, Any]]) -> str:
     return json.dumps([{k: conv(v) for k, v in r.items()} for r in rows])
 
 
+# Each UPDATE finds its rows through ``id = ANY(ids)``, an index lookup on the primary key
+# whatever the table's size: joined on the recordset alone, the planner (which guesses 100
+# rows for a recordset) hashes a sequential scan of the whole table, which grows with every
+# execution ever run.
 _PG_BOUNDARY = """
 WITH
 ag AS (
@@ -390,12 +374,12 @@ ag AS (
   FROM jsonb_to_recordset(CAST(:agents AS jsonb)) AS v(
     id uuid, status text, started_at timestamp, completed_at timestamp, output jsonb,
     duration_ms int, error text)
-  WHERE a.id = v.id RETURNING 1),
+  WHERE a.id = ANY(CAST(:agent_ids AS uuid[])) AND a.id = v.id RETURNING 1),
 af AS (
   UPDATE step_attempts t SET status = v.status, finished_at = :now,
     error = v.error
   FROM jsonb_to_recordset(CAST(:finished AS jsonb)) AS v(id uuid, status text, error text)
-  WHERE t.id = v.id RETURNING 1),
+  WHERE t.id = ANY(CAST(:finished_ids AS uuid[])) AND t.id = v.id RETURNING 1),
 ai AS (
   INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,
                              started_at)
@@ -408,7 +392,7 @@ ai AS (
 ck AS (
   UPDATE checkpoints c SET agent_id = v.agent_id
   FROM jsonb_to_recordset(CAST(:checkpoints AS jsonb)) AS v(id uuid, agent_id uuid)
-  WHERE c.id = v.id RETURNING 1),
+  WHERE c.id = ANY(CAST(:checkpoint_ids AS uuid[])) AND c.id = v.id RETURNING 1),
 ev AS (
   INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)
   SELECT v.tenant_id, v.execution_id, v.event_type, v.payload, v.created_at
@@ -469,6 +453,9 @@ def apply_boundary(
             "finished": _jsonable_rows(writes.finished_attempts),
             "attempts": _jsonable_rows(writes.new_attempts),
             "checkpoints": _jsonable_rows(writes.checkpoint_agents),
+            "agent_ids": [a["id"] for a in writes.agents],
+            "finished_ids": [f["id"] for f in writes.finished_attempts],
+            "checkpoint_ids": [c["id"] for c in writes.checkpoint_agents],
             "events": _jsonable_rows(event_rows),
             "current": current_checkpoint,
             "last_ok": last_successful_checkpoint,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from omium.clock import utcnow
 from omium.domain.transitions import Action, check_transition
-from omium.domain.workflow import check_input_params
+from omium.domain.workflow import check_input_params, parse_workflow_definition
 from omium.engine import journal
 from omium.engine.events import EventBatch, EventBus
 from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, NotFoundError
@@ -29,25 +29,21 @@ from omium.store.models import (
     RecoveryAction,
     Rollback,
     StepAttempt,
+    Workflow,
     WorkflowDefinition,
 )
 from omium.store.uow import UnitOfWork
 from omium.types import ExecutionStatus
 
 
-def to_schema(uow: UnitOfWork, row: Execution, *, steps: int | None = None) -> ExecutionOut:
-    """The API shape of ``row``; ``steps`` (the flow's length) says it has no agents rows yet."""
-    agents: list[Agent] = []
-    if steps is None:
-        agents = list(
-            uow.session.scalars(
-                select(Agent)
-                .where(Agent.execution_id == row.id)
-                .order_by(Agent.created_at, Agent.name)
-            )
+def to_schema(uow: UnitOfWork, row: Execution) -> ExecutionOut:
+    agents = list(
+        uow.session.scalars(
+            select(Agent).where(Agent.execution_id == row.id).order_by(Agent.created_at, Agent.name)
         )
-        agents.sort(key=lambda a: (a.config or {}).get("step", 0))
-    total = len(agents) or steps or 0
+    )
+    agents.sort(key=lambda a: (a.config or {}).get("step", 0))
+    total = len(agents)
     if not total:
         definition = uow.session.scalar(
             select(WorkflowDefinition.definition).where(
@@ -118,20 +114,19 @@ class ExecutionService:
         """Create a pending execution of the workflow's current version; a worker runs it."""
         events = EventBatch()
         with UnitOfWork(self.db) as uow:
-            version = journal.workflow_version(uow.session, tenant_id, data.workflow_id)
-            if version is None:
+            wf = uow.repo(Workflow, tenant_id).get(data.workflow_id)
+            if wf is None or wf.deleted_at is not None:
                 raise NotFoundError(
                     f"Workflow with ID '{data.workflow_id}' not found",
                     code=ErrorCode.WORKFLOW_NOT_FOUND,
                     details={"workflow_id": str(data.workflow_id)},
                 )
-            definition = journal.definition(uow.session, data.workflow_id, version)
-            check_input_params(definition, data.input_params)
+            check_input_params(parse_workflow_definition(wf.definition), data.input_params)
             row = uow.repo(Execution, tenant_id).add(
                 Execution(
                     tenant_id=tenant_id,
-                    workflow_id=data.workflow_id,
-                    workflow_version=version,
+                    workflow_id=wf.id,
+                    workflow_version=wf.version,
                     triggered_by=triggered_by,
                     trigger_type=data.trigger_type.value,
                     status=ExecutionStatus.PENDING.value,
@@ -145,10 +140,10 @@ class ExecutionService:
                 tenant_id,
                 row.id,
                 "execution_queued",
-                workflow_id=str(data.workflow_id),
-                workflow_version=version,
+                workflow_id=str(wf.id),
+                workflow_version=wf.version,
             )
-            out = to_schema(uow, row, steps=len(definition.flow))
+            out = to_schema(uow, row)
             self._commit(uow, events)
             return out
 
