@@ -13,19 +13,51 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, or_, select, text, update
+from sqlalchemy import Table, update
 
 from omium.clock import utcnow
+from omium.engine import driver
 from omium.store.db import Database
-from omium.store.models import Execution, Tenant
+from omium.store.models import Execution
 from omium.types import ExecutionStatus
 
 EX = cast(Table, Execution.__table__)
-TENANTS = cast(Table, Tenant.__table__)
 _CLAIM_LOCK = 0x0DA1_0001
 DEFAULT_TENANT_LIMIT = 10
+
+
+_CLAIM = """
+UPDATE executions SET
+  status = '{running}',
+  lease_owner = :owner,
+  lease_expires_at = :until,
+  heartbeat_at = :now,
+  started_at = coalesce(started_at, :now),
+  updated_at = :now
+WHERE id = (
+  SELECT e.id FROM executions e JOIN tenants t ON t.id = e.tenant_id
+  WHERE (e.status = '{pending}'
+         OR (e.status = '{running}' AND (e.lease_owner IS NULL OR e.lease_expires_at < :now)))
+    AND (SELECT count(*) FROM executions o
+         WHERE o.tenant_id = e.tenant_id AND o.lease_owner IS NOT NULL
+           AND o.lease_expires_at >= :now AND o.id != e.id)
+        < coalesce(t.max_concurrent_executions, :default_limit)
+    {only}
+  ORDER BY e.created_at
+  LIMIT 1 {lock})
+RETURNING id, tenant_id
+"""
+
+
+def _claim_sql(pg: bool, one: bool) -> str:
+    return _CLAIM.format(
+        pending=ExecutionStatus.PENDING.value,
+        running=ExecutionStatus.RUNNING.value,
+        only="AND e.id = :only" if one else "",
+        lock="FOR UPDATE OF e SKIP LOCKED" if pg else "",
+    )
 
 
 def claim(
@@ -41,62 +73,41 @@ def claim(
         return []
     claimed: list[tuple[uuid.UUID, uuid.UUID]] = []
     pg = db.dialect == "postgresql"
+    procs = driver.processors(db.engine.dialect, EX)
+    as_uuid = procs["id"] or _same
+    as_time = procs["lease_expires_at"] or _same
+    one = execution_id is not None
+    text = _claim_sql(pg, one)
     with db.session() as session:
         if pg:
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+            driver.execute(session, "claims.lock", _LOCK_SQL, {"k": _CLAIM_LOCK})
         for _ in range(limit):
             now = utcnow()
-            other = EX.alias("other")
-            busy = (
-                select(func.count())
-                .select_from(other)
-                .where(
-                    other.c.tenant_id == EX.c.tenant_id,
-                    other.c.lease_owner.is_not(None),
-                    other.c.lease_expires_at >= now,
-                    other.c.id != EX.c.id,
-                )
-                .scalar_subquery()
-            )
-            claimable = or_(
-                EX.c.status == ExecutionStatus.PENDING.value,
-                and_(
-                    EX.c.status == ExecutionStatus.RUNNING.value,
-                    or_(EX.c.lease_owner.is_(None), EX.c.lease_expires_at < now),
-                ),
-            )
-            candidate = (
-                select(EX.c.id)
-                .join(TENANTS, TENANTS.c.id == EX.c.tenant_id)
-                .where(
-                    claimable,
-                    busy < func.coalesce(TENANTS.c.max_concurrent_executions, DEFAULT_TENANT_LIMIT),
-                )
-                .order_by(EX.c.created_at)
-                .limit(1)
-            )
+            params: dict[str, Any] = {
+                "owner": worker_id,
+                "until": as_time(now + timedelta(seconds=lease_seconds)),
+                "now": as_time(now),
+                "default_limit": DEFAULT_TENANT_LIMIT,
+            }
             if execution_id is not None:
-                candidate = candidate.where(EX.c.id == execution_id)
-            if pg:
-                candidate = candidate.with_for_update(of=EX, skip_locked=True)
-            row = session.execute(
-                update(EX)
-                .where(EX.c.id == candidate.scalar_subquery())
-                .values(
-                    status=ExecutionStatus.RUNNING.value,
-                    lease_owner=worker_id,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    heartbeat_at=now,
-                    started_at=func.coalesce(EX.c.started_at, now),
-                    updated_at=now,
-                )
-                .returning(EX.c.id, EX.c.tenant_id)
-            ).first()
-            if row is None:
+                params["only"] = as_uuid(execution_id)
+            rows = driver.execute(session, f"claims.claim.{one}", text, params)
+            if not rows:
                 break
-            claimed.append((row[0], row[1]))
+            claimed.append((_uuid(rows[0][0]), _uuid(rows[0][1])))
         session.commit()
     return claimed
+
+
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(:k)"
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def heartbeat(

@@ -14,15 +14,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
+from omium.engine import driver
 from omium.store.models import ExecutionEvent
 
 log = logging.getLogger(__name__)
+_EVENTS = cast(Table, ExecutionEvent.__table__)
 
 EVENT_TYPES = frozenset(
     {
@@ -85,9 +87,7 @@ class EventBatch:
 
     def flush(self, session: Session) -> None:
         """Insert the events into the outbox, in the caller's transaction."""
-        rows = self.take_rows()
-        if rows:
-            session.execute(insert(ExecutionEvent), rows)
+        driver.insert(session, _EVENTS, self.take_rows())
 
 
 Subscriber = Callable[[Event], None]

@@ -11,18 +11,21 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
+from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
+from omium.domain.workflow import parse_workflow_definition
+from omium.engine import driver
+from omium.errors import ErrorCode, NotFoundError
 from omium.store.models import (
     Agent,
     Checkpoint,
     Execution,
     ExecutionEvent,
-    RecoveryAction,
     StepAttempt,
     WorkflowDefinition,
 )
@@ -33,6 +36,7 @@ AGENTS = cast(Table, Agent.__table__)
 ATTEMPTS = cast(Table, StepAttempt.__table__)
 CHECKPOINTS = cast(Table, Checkpoint.__table__)
 EVENTS = cast(Table, ExecutionEvent.__table__)
+DEFINITIONS = cast(Table, WorkflowDefinition.__table__)
 
 
 class CheckpointStore(Protocol):
@@ -83,73 +87,160 @@ class CheckpointRef:
     kind: str
 
 
+@dataclass(frozen=True)
+class ExecutionHead:
+    """The execution columns a runner starts from."""
+
+    workflow_id: uuid.UUID
+    workflow_version: int | None
+    started_at: datetime | None
+    input_params: dict[str, Any] | None
+    retry_count: int | None
+    metadata: dict[str, Any] | None
+
+
+class AttemptRow(NamedTuple):
+    step: int
+    status: str
+
+
 @dataclass
 class Snapshot:
     """An execution as the runner finds it when it (re)starts."""
 
-    execution: Execution
-    definition: dict[str, Any]
+    execution: ExecutionHead
+    definition: ParsedDefinition
     checkpoints: list[CheckpointRef]
     agents: dict[int, uuid.UUID]
-    attempts: list[StepAttempt] = field(default_factory=list)
+    attempts: list[AttemptRow] = field(default_factory=list)
     #: recovery actions in progress (a manual retry/prompt_edit): step -> (action, failure)
     actions: dict[int, tuple[uuid.UUID, uuid.UUID]] = field(default_factory=dict)
 
 
+# The execution and everything a runner needs about its progress, in one round trip: the
+# live checkpoints, agents rows, attempts and in-progress recovery actions come as JSON
+# arrays (UUIDs as text: hyphenated on PostgreSQL, hex on SQLite; uuid.UUID reads both).
+_SNAPSHOT = {
+    "postgresql": """
+SELECT e.workflow_id, e.workflow_version, e.started_at, e.input_params, e.retry_count,
+  e.metadata,
+  (SELECT json_agg(json_build_array(c.id, c.checkpoint_name, c.checkpoint_index,
+                                    c.metadata->'step', c.metadata->'kind'))
+   FROM checkpoints c WHERE c.execution_id = e.id AND c.superseded_at IS NULL),
+  (SELECT json_agg(json_build_array(a.id, a.config->'step'))
+   FROM agents a WHERE a.execution_id = e.id),
+  (SELECT json_agg(json_build_array(t.step, t.status))
+   FROM step_attempts t WHERE t.execution_id = e.id),
+  (SELECT json_agg(json_build_array(r.id, r.failure_id, r.action_config->'step'))
+   FROM recovery_actions r WHERE r.execution_id = e.id AND r.status = 'in_progress')
+FROM executions e WHERE e.id = :id AND e.tenant_id = :tenant
+""",
+    "sqlite": """
+SELECT e.workflow_id, e.workflow_version, e.started_at, e.input_params, e.retry_count,
+  e.metadata,
+  (SELECT json_group_array(json_array(c.id, c.checkpoint_name, c.checkpoint_index,
+                                      json_extract(c.metadata, '$.step'),
+                                      json_extract(c.metadata, '$.kind')))
+   FROM checkpoints c WHERE c.execution_id = e.id AND c.superseded_at IS NULL),
+  (SELECT json_group_array(json_array(a.id, json_extract(a.config, '$.step')))
+   FROM agents a WHERE a.execution_id = e.id),
+  (SELECT json_group_array(json_array(t.step, t.status))
+   FROM step_attempts t WHERE t.execution_id = e.id),
+  (SELECT json_group_array(json_array(r.id, r.failure_id, json_extract(r.action_config, '$.step')))
+   FROM recovery_actions r WHERE r.execution_id = e.id AND r.status = 'in_progress')
+FROM executions e WHERE e.id = :id AND e.tenant_id = :tenant
+""",
+}
+_HEAD_COLUMNS = (
+    "workflow_id",
+    "workflow_version",
+    "started_at",
+    "input_params",
+    "retry_count",
+    "metadata",
+)
+_DEFINITION = (
+    "SELECT definition FROM workflow_definitions WHERE workflow_id = :wf AND version = :version"
+)
+#: Parsed workflow definitions by (workflow, version): a version never changes once stored.
+_definitions: dict[tuple[uuid.UUID, int | None], ParsedDefinition] = {}
+_DEFINITIONS_KEPT = 256
+
+
+def _json_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(json.loads(value) if isinstance(value, str | bytes) else value)
+
+
+def definition(session: Session, workflow_id: uuid.UUID, version: int | None) -> ParsedDefinition:
+    """Version ``version`` of the workflow's definition, parsed (cached: versions never
+    change once stored). NotFoundError when there is no such version."""
+    key = (workflow_id, version)
+    found = _definitions.get(key)
+    if found is not None:
+        return found
+    as_uuid = driver.processors(session.get_bind().dialect, DEFINITIONS)["workflow_id"]
+    rows = driver.execute(
+        session,
+        "journal.definition",
+        _DEFINITION,
+        {"wf": as_uuid(workflow_id) if as_uuid else workflow_id, "version": version},
+    )
+    if not rows:
+        raise NotFoundError(
+            f"workflow {workflow_id} has no version {version}", code=ErrorCode.WORKFLOW_NOT_FOUND
+        )
+    raw = rows[0][0]
+    found = parse_workflow_definition(json.loads(raw) if isinstance(raw, str | bytes) else raw)
+    if len(_definitions) >= _DEFINITIONS_KEPT:
+        _definitions.pop(next(iter(_definitions)))
+    _definitions[key] = found
+    return found
+
+
 def load_snapshot(uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> Snapshot:
     session = uow.session
-    execution = uow.repo(Execution, tenant_id).require(execution_id)
-    definition = session.scalar(
-        select(WorkflowDefinition.definition).where(
-            WorkflowDefinition.workflow_id == execution.workflow_id,
-            WorkflowDefinition.version == execution.workflow_version,
+    dialect = session.get_bind().dialect
+    procs = driver.processors(dialect, EXECUTIONS)
+    as_uuid = procs["id"]
+    rows = driver.execute(
+        session,
+        "journal.snapshot",
+        _SNAPSHOT["postgresql" if dialect.name == "postgresql" else "sqlite"],
+        {
+            "id": as_uuid(execution_id) if as_uuid else execution_id,
+            "tenant": as_uuid(tenant_id) if as_uuid else tenant_id,
+        },
+    )
+    if not rows:
+        raise uow.repo(Execution, tenant_id).not_found(execution_id)
+    row = rows[0]
+    results = driver.result_processors(dialect, EXECUTIONS)
+    head = ExecutionHead(
+        *(
+            driver.read(results[name], value)
+            for name, value in zip(_HEAD_COLUMNS, row[:6], strict=True)
         )
     )
-    if definition is None:
-        from omium.errors import ErrorCode, NotFoundError
-
-        raise NotFoundError(
-            f"workflow {execution.workflow_id} has no version {execution.workflow_version}",
-            code=ErrorCode.WORKFLOW_NOT_FOUND,
-        )
-    rows = session.execute(
-        select(
-            Checkpoint.id,
-            Checkpoint.checkpoint_name,
-            Checkpoint.checkpoint_index,
-            Checkpoint.metadata_,
-        )
-        .where(Checkpoint.execution_id == execution_id, Checkpoint.superseded_at.is_(None))
-        .order_by(Checkpoint.checkpoint_index)
-    ).all()
-    checkpoints = [
-        CheckpointRef(r[0], r[1], r[2], (r[3] or {}).get("step"), (r[3] or {}).get("kind", ""))
-        for r in rows
-    ]
+    parsed = definition(session, head.workflow_id, head.workflow_version)
+    checkpoints = sorted(
+        (
+            CheckpointRef(uuid.UUID(str(cid)), name, int(index), step, kind or "")
+            for cid, name, index, step, kind in _json_list(row[6])
+        ),
+        key=lambda c: c.index,
+    )
     agents = {
-        int(cfg["step"]): aid
-        for aid, cfg in session.execute(
-            select(Agent.id, Agent.config).where(Agent.execution_id == execution_id)
-        ).all()
-        if isinstance(cfg, dict) and cfg.get("step") is not None
+        int(step): uuid.UUID(str(aid)) for aid, step in _json_list(row[7]) if step is not None
     }
-    attempts = list(
-        session.scalars(
-            select(StepAttempt)
-            .where(StepAttempt.execution_id == execution_id)
-            .order_by(StepAttempt.started_at)
-        )
-    )
-    actions: dict[int, tuple[uuid.UUID, uuid.UUID]] = {}
-    for aid, fid, cfg in session.execute(
-        select(RecoveryAction.id, RecoveryAction.failure_id, RecoveryAction.action_config).where(
-            RecoveryAction.execution_id == execution_id, RecoveryAction.status == "in_progress"
-        )
-    ).all():
-        step = (cfg or {}).get("step")
-        if step is not None:
-            actions[int(step)] = (aid, fid)
-    return Snapshot(execution, definition, checkpoints, agents, attempts, actions)
+    attempts = [AttemptRow(int(step), str(status)) for step, status in _json_list(row[8])]
+    actions = {
+        int(step): (uuid.UUID(str(aid)), uuid.UUID(str(fid)))
+        for aid, fid, step in _json_list(row[9])
+        if step is not None
+    }
+    return Snapshot(head, parsed, checkpoints, agents, attempts, actions)
 
 
 def fence(
@@ -166,40 +257,57 @@ def fence(
     services, and a worker that lost its lease can commit nothing.
     """
     now = utcnow()
-    status = session.execute(
-        update(EXECUTIONS)
-        .where(EXECUTIONS.c.id == execution_id, EXECUTIONS.c.lease_owner == worker_id)
-        .values({"lease_expires_at": lease_until, "heartbeat_at": now, "updated_at": now, **values})
-        .returning(EXECUTIONS.c.status)
-    ).scalar_one_or_none()
-    if status is None:
+    rows = driver.update(
+        session,
+        EXECUTIONS,
+        {"lease_expires_at": lease_until, "heartbeat_at": now, "updated_at": now, **values},
+        {"id": execution_id, "lease_owner": worker_id},
+        returning=("status",),
+    )
+    if not rows:
         raise LeaseLost(str(execution_id))
-    return str(status)
+    return str(rows[0][0])
+
+
+_COUNTS = """
+SELECT (SELECT count(*) FROM checkpoints WHERE execution_id = :id),
+       (SELECT count(*) FROM rollbacks WHERE execution_id = :id),
+       (SELECT count(*) FROM failures WHERE execution_id = :id)
+"""
+
+
+def counts(session: Session, execution_id: uuid.UUID) -> dict[str, int]:
+    """Checkpoints, rollbacks and failures of an execution, in one round trip."""
+    as_uuid = driver.processors(session.get_bind().dialect, EXECUTIONS)["id"]
+    row = driver.execute(
+        session,
+        "journal.counts",
+        _COUNTS,
+        {"id": as_uuid(execution_id) if as_uuid else execution_id},
+    )[0]
+    return {"checkpoints": int(row[0]), "rollbacks": int(row[1]), "failures": int(row[2])}
 
 
 def insert_agents(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(AGENTS), rows)
+    driver.insert(session, AGENTS, rows)
 
 
 def update_agent(session: Session, agent_id: uuid.UUID, **values: Any) -> None:
-    session.execute(
-        update(AGENTS).where(AGENTS.c.id == agent_id).values(updated_at=utcnow(), **values)
-    )
+    driver.update(session, AGENTS, {"updated_at": utcnow(), **values}, {"id": agent_id})
 
 
 def insert_attempts(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(ATTEMPTS), rows)
+    driver.insert(session, ATTEMPTS, rows)
 
 
 def finish_attempt(
     session: Session, attempt_id: uuid.UUID, status: str, error: str | None = None
 ) -> None:
-    session.execute(
-        update(ATTEMPTS)
-        .where(ATTEMPTS.c.id == attempt_id)
-        .values(status=status, finished_at=utcnow(), error=error)
+    driver.update(
+        session,
+        ATTEMPTS,
+        {"status": status, "finished_at": utcnow(), "error": error},
+        {"id": attempt_id},
     )
 
 
@@ -210,10 +318,11 @@ def interrupt_attempts(
     at: datetime | None = None,
 ) -> None:
     """Close attempts left running by a worker that died or let go."""
-    session.execute(
-        update(ATTEMPTS)
-        .where(ATTEMPTS.c.execution_id == execution_id, ATTEMPTS.c.status == "running")
-        .values(status=status, finished_at=at or utcnow())
+    driver.update(
+        session,
+        ATTEMPTS,
+        {"status": status, "finished_at": at or utcnow()},
+        {"execution_id": execution_id, "status": "running"},
     )
 
 
@@ -232,6 +341,10 @@ def _naive(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat() if value else None
 
 
+def _naive_dt(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
 def _jsonable_rows(rows: list[dict[str, Any]]) -> str:
     def conv(v: Any) -> Any:
         if isinstance(v, datetime):
@@ -243,6 +356,10 @@ def _jsonable_rows(rows: list[dict[str, Any]]) -> str:
     return json.dumps([{k: conv(v) for k, v in r.items()} for r in rows])
 
 
+# Each UPDATE finds its rows through ``id = ANY(ids)``, an index lookup on the primary key
+# whatever the table's size: joined on the recordset alone, the planner (which guesses 100
+# rows for a recordset) hashes a sequential scan of the whole table, which grows with every
+# execution ever run.
 _PG_BOUNDARY = """
 WITH
 ag AS (
@@ -253,16 +370,16 @@ ag AS (
     output = COALESCE(v.output, a.output),
     duration_ms = COALESCE(v.duration_ms, a.duration_ms),
     error = v.error,
-    updated_at = CAST(:now AS timestamp)
+    updated_at = :now
   FROM jsonb_to_recordset(CAST(:agents AS jsonb)) AS v(
     id uuid, status text, started_at timestamp, completed_at timestamp, output jsonb,
     duration_ms int, error text)
-  WHERE a.id = v.id RETURNING 1),
+  WHERE a.id = ANY(CAST(:agent_ids AS uuid[])) AND a.id = v.id RETURNING 1),
 af AS (
-  UPDATE step_attempts t SET status = v.status, finished_at = CAST(:now AS timestamp),
+  UPDATE step_attempts t SET status = v.status, finished_at = :now,
     error = v.error
   FROM jsonb_to_recordset(CAST(:finished AS jsonb)) AS v(id uuid, status text, error text)
-  WHERE t.id = v.id RETURNING 1),
+  WHERE t.id = ANY(CAST(:finished_ids AS uuid[])) AND t.id = v.id RETURNING 1),
 ai AS (
   INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,
                              started_at)
@@ -275,7 +392,7 @@ ai AS (
 ck AS (
   UPDATE checkpoints c SET agent_id = v.agent_id
   FROM jsonb_to_recordset(CAST(:checkpoints AS jsonb)) AS v(id uuid, agent_id uuid)
-  WHERE c.id = v.id RETURNING 1),
+  WHERE c.id = ANY(CAST(:checkpoint_ids AS uuid[])) AND c.id = v.id RETURNING 1),
 ev AS (
   INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)
   SELECT v.tenant_id, v.execution_id, v.event_type, v.payload, v.created_at
@@ -283,14 +400,32 @@ ev AS (
     tenant_id uuid, execution_id uuid, event_type text, payload jsonb, created_at timestamp)
   RETURNING 1)
 UPDATE executions SET
-  lease_expires_at = CAST(:lease_until AS timestamp),
-  heartbeat_at = CAST(:now AS timestamp),
-  updated_at = CAST(:now AS timestamp),
+  lease_expires_at = :lease_until,
+  heartbeat_at = :now,
+  updated_at = :now,
   current_checkpoint = COALESCE(CAST(:current AS varchar), current_checkpoint),
   last_successful_checkpoint = COALESCE(CAST(:last_ok AS varchar), last_successful_checkpoint)
-WHERE id = CAST(:id AS uuid) AND lease_owner = :owner
+WHERE id = :id AND lease_owner = :owner
 RETURNING status
 """
+
+
+_SQLITE_AGENT = """
+UPDATE agents SET
+  status = :status,
+  started_at = coalesce(:started_at, started_at),
+  completed_at = coalesce(:completed_at, completed_at),
+  output = coalesce(:output, output),
+  duration_ms = coalesce(:duration_ms, duration_ms),
+  error = :error,
+  updated_at = :now
+WHERE id = :id
+"""
+_SQLITE_FINISH = (
+    "UPDATE step_attempts SET status = :status, finished_at = :now, error = :error WHERE id = :id"
+)
+_SQLITE_CHECKPOINT_AGENT = "UPDATE checkpoints SET agent_id = :agent_id WHERE id = :id"
+_AGENT_KEYS = ("status", "started_at", "completed_at", "output", "duration_ms", "error")
 
 
 def apply_boundary(
@@ -310,41 +445,69 @@ def apply_boundary(
     Raises LeaseLost when this worker no longer holds the execution.
     """
     now = utcnow()
-    if session.get_bind().dialect.name == "postgresql":
-        status = session.execute(
-            text(_PG_BOUNDARY),
-            {
-                "now": _naive(now),
-                "lease_until": _naive(lease_until),
-                "agents": _jsonable_rows(
-                    [{"error": None, "output": None, **a} for a in writes.agents]
-                ),
-                "finished": _jsonable_rows(writes.finished_attempts),
-                "attempts": _jsonable_rows(writes.new_attempts),
-                "checkpoints": _jsonable_rows(writes.checkpoint_agents),
-                "events": _jsonable_rows(event_rows),
-                "current": current_checkpoint,
-                "last_ok": last_successful_checkpoint,
-                "id": str(execution_id),
-                "owner": worker_id,
-            },
-        ).scalar_one_or_none()
-        if status is None:
+    if driver.is_pg(session):
+        params = {
+            "now": _naive_dt(now),
+            "lease_until": _naive_dt(lease_until),
+            "agents": _jsonable_rows([{"error": None, "output": None, **a} for a in writes.agents]),
+            "finished": _jsonable_rows(writes.finished_attempts),
+            "attempts": _jsonable_rows(writes.new_attempts),
+            "checkpoints": _jsonable_rows(writes.checkpoint_agents),
+            "agent_ids": [a["id"] for a in writes.agents],
+            "finished_ids": [f["id"] for f in writes.finished_attempts],
+            "checkpoint_ids": [c["id"] for c in writes.checkpoint_agents],
+            "events": _jsonable_rows(event_rows),
+            "current": current_checkpoint,
+            "last_ok": last_successful_checkpoint,
+            "id": execution_id,
+            "owner": worker_id,
+        }
+        rows = driver.execute(session, "journal.boundary", _PG_BOUNDARY, params)
+        if not rows:
             raise LeaseLost(str(execution_id))
-        return str(status)
-    for a in writes.agents:
-        changes = {k: v for k, v in a.items() if k != "id" and v is not None}
-        changes.setdefault("error", None)
-        update_agent(session, a["id"], **changes)
-    for f in writes.finished_attempts:
-        finish_attempt(session, f["id"], f["status"], f.get("error"))
+        return str(rows[0][0])
+    dialect = session.get_bind().dialect
+    cur = driver.cursor(session)
+    try:
+        if writes.agents:
+            procs = driver.processors(dialect, AGENTS)
+            stamp = procs["updated_at"]
+            at = stamp(now) if stamp else now
+            cur.executemany(
+                _SQLITE_AGENT,
+                [
+                    {
+                        **driver.bind(procs, {k: a.get(k) for k in _AGENT_KEYS}),
+                        "now": at,
+                        "id": procs["id"](a["id"]) if procs["id"] else a["id"],
+                    }
+                    for a in writes.agents
+                ],
+            )
+        if writes.finished_attempts:
+            procs = driver.processors(dialect, ATTEMPTS)
+            finished = driver.bind(procs, {"finished_at": now})["finished_at"]
+            cur.executemany(
+                _SQLITE_FINISH,
+                [
+                    {
+                        **driver.bind(
+                            procs, {"id": f["id"], "status": f["status"], "error": f.get("error")}
+                        ),
+                        "now": finished,
+                    }
+                    for f in writes.finished_attempts
+                ],
+            )
+        if writes.checkpoint_agents:
+            procs = driver.processors(dialect, CHECKPOINTS)
+            cur.executemany(
+                _SQLITE_CHECKPOINT_AGENT, [driver.bind(procs, c) for c in writes.checkpoint_agents]
+            )
+    finally:
+        cur.close()
     insert_attempts(session, writes.new_attempts)
-    for c in writes.checkpoint_agents:
-        session.execute(
-            update(CHECKPOINTS).where(CHECKPOINTS.c.id == c["id"]).values(agent_id=c["agent_id"])
-        )
-    if event_rows:
-        session.execute(insert(EVENTS), event_rows)
+    driver.insert(session, EVENTS, event_rows)
     values: dict[str, Any] = {}
     if current_checkpoint is not None:
         values["current_checkpoint"] = current_checkpoint

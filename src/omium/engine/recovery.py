@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
@@ -22,7 +22,7 @@ from omium.domain.transitions import Action, check_transition
 from omium.engine import journal
 from omium.engine.events import EventBatch
 from omium.errors import CheckpointCorruptedError
-from omium.store.models import Checkpoint, Execution, Failure, RecoveryAction, Rollback
+from omium.store.models import Execution, Failure, RecoveryAction, Rollback
 from omium.store.uow import UnitOfWork
 from omium.types import ExecutionStatus
 
@@ -136,21 +136,6 @@ def resolve_action(
             recovery_status="resolved" if success else "failed",
             resolved_at=now if success else None,
         )
-
-
-def counts(session: Session, execution_id: uuid.UUID) -> dict[str, int]:
-    """Checkpoints, rollbacks and failures of an execution, in one round trip."""
-
-    def n(model: Any) -> Any:
-        return (
-            select(func.count())
-            .select_from(model)
-            .where(model.execution_id == execution_id)
-            .scalar_subquery()
-        )
-
-    row = session.execute(select(n(Checkpoint), n(Rollback), n(Failure))).one()
-    return {"checkpoints": int(row[0]), "rollbacks": int(row[1]), "failures": int(row[2])}
 
 
 def handle_failure(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 
 from omium.clock import utcnow
 from omium.domain import failures as fx
@@ -33,9 +33,8 @@ from omium.domain.workflow import (
     FlowStep,
     WorkflowDefinition,
     apply_agent_configs,
-    parse_workflow_definition,
 )
-from omium.engine import journal
+from omium.engine import driver, journal
 from omium.engine import recovery as rec
 from omium.engine.events import EventBatch, EventBus
 from omium.engine.step import StepOutcome, run_attempt
@@ -46,6 +45,8 @@ from omium.store.uow import UnitOfWork
 from omium.types import ExecutionStatus
 
 log = logging.getLogger(__name__)
+EXECUTION_METRICS = cast(Table, ExecutionMetrics.__table__)
+AGENT_METRICS = cast(Table, AgentMetrics.__table__)
 
 #: A hook run after a step's checkpoints are committed and before its successors start:
 #: the consensus handoff (``consensus_required``) plugs in here. It returns None to go on,
@@ -193,10 +194,10 @@ class Runner:
         with UnitOfWork(self.deps.db, read_only=True) as uow:
             snap = journal.load_snapshot(uow, self.tenant_id, self.execution_id)
             ex = snap.execution
-            meta = dict(ex.metadata_ or {})
+            meta = dict(ex.metadata or {})
             # The agent configs the execution pinned at start replace its agents' config_refs.
             self.definition = apply_agent_configs(
-                parse_workflow_definition(snap.definition), meta.get(PINNED_AGENT_CONFIGS) or {}
+                snap.definition, meta.get(PINNED_AGENT_CONFIGS) or {}
             )
             self._version = ex.workflow_version
             self.started_at = ex.started_at or utcnow()
@@ -630,20 +631,25 @@ class Runner:
 
     def _write_metrics(self, uow: UnitOfWork, duration: int) -> None:
         s = uow.session
-        counts = rec.counts(s, self.execution_id)
-        s.execute(
-            insert(cast(Table, ExecutionMetrics.__table__)).values(
-                id=uuid.uuid4(),
-                execution_id=self.execution_id,
-                total_duration_ms=duration,
-                checkpoint_overhead_ms=int(self._checkpoint_ms),
-                consensus_overhead_ms=int(self._consensus_ms),
-                checkpoint_count=counts["checkpoints"],
-                rollback_count=counts["rollbacks"],
-                failure_count=counts["failures"],
-                retry_count=self.retry_count,
-                measured_at=utcnow(),
-            )
+        counts = journal.counts(s, self.execution_id)
+        now = utcnow()
+        driver.insert(
+            s,
+            EXECUTION_METRICS,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "execution_id": self.execution_id,
+                    "total_duration_ms": duration,
+                    "checkpoint_overhead_ms": int(self._checkpoint_ms),
+                    "consensus_overhead_ms": int(self._consensus_ms),
+                    "checkpoint_count": counts["checkpoints"],
+                    "rollback_count": counts["rollbacks"],
+                    "failure_count": counts["failures"],
+                    "retry_count": self.retry_count,
+                    "measured_at": now,
+                }
+            ],
         )
         rows = [
             {
@@ -653,13 +659,12 @@ class Runner:
                 "duration_ms": st.duration_ms,
                 "llm_provider": None,
                 "llm_model": None,
-                "measured_at": utcnow(),
+                "measured_at": now,
             }
             for st in self.steps.values()
             if st.done
         ]
-        if rows:
-            s.execute(insert(cast(Table, AgentMetrics.__table__)), rows)
+        driver.insert(s, AGENT_METRICS, rows)
 
     def _let_go(self, status: str) -> None:
         events = EventBatch()

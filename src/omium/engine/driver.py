@@ -1,0 +1,193 @@
+"""The engine's hot statements, sent straight to the database driver.
+
+A step boundary writes a handful of one-row changes. Through SQLAlchemy each costs a
+statement build, a cache-key walk and a result wrapper: several times what SQLite itself
+spends on the row. Here the statement text is built once per (dialect, shape) and executed
+on the driver cursor of the unit of work's own connection, inside its transaction. Values go
+through the columns' own bind processors, so the rows are exactly what the ORM would write
+(UUIDs as hex and SQLAlchemy's datetime text on SQLite; JSON as text or ``Jsonb``).
+
+Placeholders are written ``:name``; :func:`sql` turns them into the driver's style
+(``:name`` for sqlite3, ``%(name)s`` for psycopg).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnDefault, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+Processor = Callable[[Any], Any] | None
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_texts: dict[tuple[str, Any], str] = {}
+_processors: dict[tuple[int, str], dict[str, Processor]] = {}
+_defaults: dict[tuple[str, str], list[tuple[str, Callable[[], Any]]]] = {}
+
+
+def is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def sql(dialect: str, text: str) -> str:
+    """``text`` with ``:name`` placeholders in the driver's own parameter style."""
+    if dialect != "postgresql":
+        return text
+    return _PLACEHOLDER.sub(r"%(\1)s", text.replace("%", "%%"))
+
+
+def cursor(session: Session) -> Any:
+    """A driver cursor on the session's connection, in its transaction (begun if need be)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def processors(dialect: Dialect, table: Table) -> dict[str, Processor]:
+    """Column name -> the bind processor SQLAlchemy applies to its values."""
+    key = (id(dialect), table.name)
+    found = _processors.get(key)
+    if found is None:
+        found = {c.name: c.type._cached_bind_processor(dialect) for c in table.columns}
+        _processors[key] = found
+    return found
+
+
+def result_processors(dialect: Dialect, table: Table) -> dict[str, Processor]:
+    """Column name -> the result processor SQLAlchemy applies to the values it reads."""
+    key = (id(dialect), "result:" + table.name)
+    found = _processors.get(key)
+    if found is None:
+        found = {c.name: c.type._cached_result_processor(dialect, None) for c in table.columns}
+        _processors[key] = found
+    return found
+
+
+def read(process: Processor, value: Any) -> Any:
+    """A value read from the driver, as SQLAlchemy would return it."""
+    return value if value is None or process is None else process(value)
+
+
+def bind(procs: Mapping[str, Processor], row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` with each column's value converted for the driver (None stays SQL NULL)."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        process = procs.get(name)
+        out[name] = value if value is None or process is None else process(value)
+    return out
+
+
+def _python_defaults(table: Table, kind: str) -> list[tuple[str, Callable[[], Any]]]:
+    """The columns' Python-side ``default`` (kind "insert") or ``onupdate`` (kind "update"):
+    Core statements apply them, so the raw ones do too (server defaults would differ, e.g.
+    CURRENT_TIMESTAMP has no microseconds on SQLite)."""
+    key = (table.name, kind)
+    found = _defaults.get(key)
+    if found is None:
+        found = []
+        for c in table.columns:
+            default = c.default if kind == "insert" else c.onupdate
+            if not isinstance(default, ColumnDefault):
+                continue
+            arg: Any = default.arg
+            if default.is_scalar:
+                found.append((c.name, functools.partial(_same, arg)))
+            elif default.is_callable:
+                found.append((c.name, functools.partial(arg, None)))
+        _defaults[key] = found
+    return found
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def with_defaults(table: Table, row: Mapping[str, Any], kind: str = "insert") -> dict[str, Any]:
+    """``row`` plus the Python-side defaults of the columns it does not name."""
+    out = dict(row)
+    for name, make in _python_defaults(table, kind):
+        if name not in out:
+            out[name] = make()
+    return out
+
+
+def _cached(key: tuple[str, Any], build: Callable[[], str]) -> str:
+    found = _texts.get(key)
+    if found is None:
+        found = _texts[key] = sql(key[0], build())
+    return found
+
+
+def insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) in one executemany."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    full = [with_defaults(table, r) for r in rows]
+    columns = tuple(full[0])
+    text = _cached(
+        (dialect.name, ("insert", table.name, columns)),
+        lambda: (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(':' + c for c in columns)})"
+        ),
+    )
+    procs = processors(dialect, table)
+    cur = cursor(session)
+    try:
+        if len(full) == 1:
+            cur.execute(text, bind(procs, full[0]))
+        else:
+            cur.executemany(text, [bind(procs, r) for r in full])
+    finally:
+        cur.close()
+
+
+def update(
+    session: Session,
+    table: Table,
+    values: Mapping[str, Any],
+    where: Mapping[str, Any],
+    *,
+    returning: Iterable[str] = (),
+) -> list[tuple[Any, ...]]:
+    """``UPDATE table SET values WHERE`` each ``where`` column equals its value (not NULL).
+    Returns the ``returning`` columns of the changed rows."""
+    dialect = session.get_bind().dialect
+    values = with_defaults(table, values, "update")
+    sets, conds, back = tuple(values), tuple(where), tuple(returning)
+    text = _cached(
+        (dialect.name, ("update", table.name, sets, conds, back)),
+        lambda: (
+            f"UPDATE {table.name} SET {', '.join(f'{c} = :v_{c}' for c in sets)} "
+            f"WHERE {' AND '.join(f'{c} = :w_{c}' for c in conds)}"
+            + (f" RETURNING {', '.join(back)}" if back else "")
+        ),
+    )
+    procs = processors(dialect, table)
+    params = {f"v_{k}": v for k, v in bind(procs, values).items()}
+    params.update({f"w_{k}": v for k, v in bind(procs, where).items()})
+    cur = cursor(session)
+    try:
+        cur.execute(text, params)
+        return list(cur.fetchall()) if back else []
+    finally:
+        cur.close()
+
+
+def execute(
+    session: Session, key: str, text: str, params: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run a hand-written statement (its text cached under ``key``); returns its rows."""
+    dialect = session.get_bind().dialect.name
+    cur = cursor(session)
+    try:
+        cur.execute(_cached((dialect, key), lambda: text), params or {})
+        return list(cur.fetchall()) if cur.description is not None else []
+    finally:
+        cur.close()
