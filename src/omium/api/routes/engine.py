@@ -151,13 +151,11 @@ def archive_workflow(
 @router.post("/executions", operation_id="start_execution", status_code=201, tags=["executions"])
 def start_execution(
     body: ExecutionCreate,
-    rt: RuntimeDep,
     svc: Svc,
     ctx: Annotated[RequestContext, Depends(require("execution:create"))],
 ) -> ExecutionEnvelope:
     """Start an execution of the workflow's current version. It is `pending` until a worker
     claims it; beyond the tenant's `max_concurrent_executions` it waits (queued)."""
-    workflow_admin.require_runnable(rt.db, ctx, body.workflow_id)
     with audit.audited(ctx, "execution.start", AuditResourceType.EXECUTION, Execution):
         out = svc.executions.start(ctx.tenant_id, body, triggered_by=ctx.user_id)
     return ExecutionEnvelope(execution=out, message="Execution started successfully")
