@@ -34,6 +34,9 @@ class RateDecision:
 
 
 class RateLimiter(Protocol):
+    #: Whether :meth:`hit` waits on the network (the API then calls it from a thread).
+    blocking: bool
+
     def hit(self, key: str, limit: int) -> RateDecision:
         """Count one request under ``key``; whether it is within ``limit`` per window."""
         ...
@@ -47,6 +50,8 @@ def _decide(count: int, limit: int, reset_after: float) -> RateDecision:
 
 class MemoryRateLimiter:
     """One process's counters; enough for a single `omium server`."""
+
+    blocking = False
 
     def __init__(self, window: float = WINDOW_SECONDS) -> None:
         self._window = window
@@ -76,6 +81,8 @@ class MemoryRateLimiter:
 
 class RedisRateLimiter:
     """Counters in Redis: INCR, an expiry set on the first hit of a window, its TTL."""
+
+    blocking = True
 
     def __init__(self, url: str, *, prefix: str = "", window: int = WINDOW_SECONDS) -> None:
         self._client = redis.Redis.from_url(url, socket_timeout=2)

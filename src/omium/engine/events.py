@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
@@ -87,9 +87,11 @@ class EventBatch:
         """Insert the events into the outbox, in the caller's transaction."""
         rows = self.take_rows()
         if rows:
-            session.execute(insert(ExecutionEvent), rows)
+            # The table, not the mapped class: a plain INSERT without the ORM's bulk machinery.
+            session.execute(insert(_EVENTS), rows)
 
 
+_EVENTS = cast(Table, ExecutionEvent.__table__)
 Subscriber = Callable[[Event], None]
 
 

@@ -8,11 +8,12 @@ heartbeat elsewhere).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from omium.clock import utcnow
 from omium.domain.transitions import Action, check_transition
@@ -28,14 +29,17 @@ from omium.store.db import Database
 from omium.store.models import (
     Agent,
     AuditLog,
+    Base,
     Checkpoint,
     Execution,
+    ExecutionEvent,
     RecoveryAction,
     Rollback,
     StepAttempt,
     Workflow,
     WorkflowDefinition,
 )
+from omium.store.multi_insert import insert_rows
 from omium.store.uow import UnitOfWork
 from omium.types import ExecutionStatus
 
@@ -105,11 +109,38 @@ def execution_out(row: Any, agents: Sequence[Any], total: int) -> ExecutionOut:
     )
 
 
+def column_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` keyed by attribute name, keyed by column name (for a table-level INSERT,
+    which skips the ORM's bulk machinery); column defaults still apply."""
+    columns = _column_names(model)
+    return {columns[k]: v for k, v in values.items()}
+
+
+@functools.cache
+def _column_names(model: type[Base]) -> dict[str, str]:
+    return {a.key: a.columns[0].name for a in model.__mapper__.column_attrs}
+
+
+_EXECUTIONS = cast(Table, Execution.__table__)
+_AUDIT_LOGS = cast(Table, AuditLog.__table__)
+_EVENTS = cast(Table, ExecutionEvent.__table__)
 _EXECUTION_COLUMNS = [
     getattr(Execution, attr.key).label(attr.key) for attr in Execution.__mapper__.column_attrs
 ]
 _AGENT_FIELDS = ("id", "name", "agent_type", "status", "duration_ms", "output", "error", "config")
 _AGENT_COLUMNS = [getattr(Agent, name).label(f"agent_{name}") for name in _AGENT_FIELDS]
+
+
+# Built once: building a statement costs about as much as running it.
+_WORKFLOW_TO_START = select(
+    Workflow.id, Workflow.version, Workflow.status, Workflow.deleted_at
+).where(Workflow.id == bindparam("workflow_id"), Workflow.tenant_id == bindparam("tenant_id"))
+_EXECUTION_WITH_AGENTS = (
+    select(*_EXECUTION_COLUMNS, *_AGENT_COLUMNS)
+    .outerjoin(Agent, Agent.execution_id == Execution.id)
+    .where(Execution.id == bindparam("execution_id"), Execution.tenant_id == bindparam("tenant_id"))
+    .order_by(Agent.created_at, Agent.name)
+)
 
 
 class _AgentRow:
@@ -155,12 +186,11 @@ class ExecutionService:
         (inside an :func:`omium.services.audit.audited` scope) and its queued event.
         """
         events = EventBatch()
-        with UnitOfWork(self.db) as uow:
-            s = uow.session
-            wf = s.execute(
-                select(Workflow.id, Workflow.version, Workflow.status, Workflow.deleted_at).where(
-                    Workflow.id == data.workflow_id, Workflow.tenant_id == tenant_id
-                )
+        # The read, then one write: on PostgreSQL a single statement inserts the execution,
+        # its audit row and its event (2 round trips in all, no transaction around them).
+        with self.db.statements() as conn:
+            wf = conn.execute(
+                _WORKFLOW_TO_START, {"workflow_id": data.workflow_id, "tenant_id": tenant_id}
             ).first()
             if wf is None or wf.deleted_at is not None:
                 raise NotFoundError(
@@ -173,7 +203,7 @@ class ExecutionService:
                     "The workflow is archived; publish it again to run it",
                     details={"workflow_id": str(wf.id), "status": wf.status},
                 )
-            definition = self.definitions.parsed(s, wf.id, wf.version)
+            definition = self.definitions.parsed(conn, wf.id, wf.version)
             if definition is None:  # pragma: no cover - every version is stored with its row
                 raise NotFoundError(
                     f"Workflow '{wf.id}' has no version {wf.version}",
@@ -197,10 +227,11 @@ class ExecutionService:
                 "created_at": now,
                 "updated_at": now,
             }
-            s.execute(insert(Execution), [values])
+            rows = [(_EXECUTIONS, column_values(Execution, values))]
             audit_row = audit.insert_row_values(Execution, values)
             if audit_row is not None:
-                s.execute(insert(AuditLog), [audit_row])
+                audit_row.update(id=uuid.uuid4(), created_at=now)
+                rows.append((_AUDIT_LOGS, column_values(AuditLog, audit_row)))
             events.add(
                 tenant_id,
                 values["id"],
@@ -208,7 +239,9 @@ class ExecutionService:
                 workflow_id=str(wf.id),
                 workflow_version=wf.version,
             )
-            self._commit(uow, events)
+            rows.extend((_EVENTS, row) for row in events.take_rows())
+            insert_rows(conn, rows)
+        self.bus.publish(events)
         return execution_out(_PendingRow(values), [], len(definition.flow))
 
     def get(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> ExecutionOut:
@@ -216,10 +249,7 @@ class ExecutionService:
         # without a transaction around it, which is its own consistent snapshot.
         with self.db.read_connection() as conn:
             rows = conn.execute(
-                select(*_EXECUTION_COLUMNS, *_AGENT_COLUMNS)
-                .outerjoin(Agent, Agent.execution_id == Execution.id)
-                .where(Execution.id == execution_id, Execution.tenant_id == tenant_id)
-                .order_by(Agent.created_at, Agent.name)
+                _EXECUTION_WITH_AGENTS, {"execution_id": execution_id, "tenant_id": tenant_id}
             ).all()
             if not rows:
                 raise NotFoundError(

@@ -84,9 +84,10 @@ def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> En
 class Database:
     """The engine and session factory of one process. Services open units of work from it."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = create_db_engine(url, echo=echo)
+        self.pool_size = pool_size
+        self.engine = create_db_engine(url, echo=echo, pool_size=pool_size)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.read_session_factory = sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
@@ -112,6 +113,19 @@ class Database:
         transaction on SQLite (local, and beside the writer in WAL)."""
         with self._read_engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A connection for a read followed by one write statement: on PostgreSQL each
+        statement commits on its own (autocommit, no BEGIN and COMMIT round trips), so the
+        write must be a single statement; on SQLite all form one write transaction, committed
+        at the end (rolled back on an error)."""
+        if self.engine.dialect.name == "postgresql":
+            with self._read_engine.connect() as conn:
+                yield conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
 
     def ping(self) -> None:
         """Run one trivial query; raises when the database cannot answer."""

@@ -57,6 +57,17 @@ class Authenticator:
         self.cache.put(key, principal, generation, expires_in)
         return principal
 
+    def cached(self, authorization: str | None) -> Principal | None:
+        """The principal of an ``Authorization`` header value when it is in the cache (no
+        I/O: an event loop may call it); None means :meth:`authenticate_header` must look."""
+        if not authorization:
+            return None
+        scheme, _, credential = authorization.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
+            return None
+        return self.cache.get(credential_key(credential))
+
     def authenticate_header(self, authorization: str | None) -> Principal:
         """The principal of an ``Authorization: Bearer <credential>`` header value."""
         if not authorization:
