@@ -85,6 +85,7 @@ def create_app(
         yield
         if relay is not None:
             relay.stop()
+        await limiter.aclose()
         limiter.close()
         if cache is not None:
             cache.close()

@@ -28,8 +28,8 @@ PUBLIC = "public"
 
 
 # The dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in the thread
-# pool, one hop per dependency per request. Only the blocking parts (a credential not in the
-# cache, a Redis round trip) go to a thread.
+# pool, one hop per dependency per request. Only a credential not in the cache (a database
+# read) goes to a thread here; the Redis rate limiter is asynchronous.
 
 
 async def runtime_of(request: Request) -> Runtime:
@@ -70,10 +70,7 @@ async def _limit(request: Request, response: Response, subject: str) -> None:
     path = getattr(route, "path", request.url.path)
     limit = request.app.state.runtime.settings.rate_limit_per_minute
     key = f"{subject}:{request.method}:{path}"
-    if getattr(limiter, "blocking", True):
-        decision = await run_in_threadpool(limiter.hit, key, limit)
-    else:
-        decision = limiter.hit(key, limit)
+    decision = await limiter.hit_async(key, limit)
     headers = decision.headers()
     if not decision.allowed:
         error = RateLimitError(
