@@ -6,6 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
 from omium.domain.workflow import (
     WorkflowDefinition,
     apply_agent_configs,
@@ -32,8 +35,13 @@ def _snapshot(row: AgentConfig) -> dict[str, object]:
     return {f: getattr(row, f) for f in _FIELDS}
 
 
+_CONFIG_BY_ID = select(
+    AgentConfig.id, AgentConfig.name, AgentConfig.version, AgentConfig.framework, AgentConfig.config
+)
+
+
 def resolve_refs(
-    uow: UnitOfWork, tenant_id: uuid.UUID, definition: WorkflowDefinition
+    conn: Connection | Session | UnitOfWork, tenant_id: uuid.UUID, definition: WorkflowDefinition
 ) -> dict[str, dict[str, Any]]:
     """The agent configs ``definition``'s agents reference, as an execution pins them:
     ``{agent id: {"id", "name", "version", "framework", "config"}}``.
@@ -42,9 +50,12 @@ def resolve_refs(
     is INVALID_INPUT, naming the agent and the reference; so is a config that does not fit
     the agent (framework, or its merged config).
     """
+    refs = config_refs(definition)
+    if not refs:
+        return {}
+    executor = conn.session if isinstance(conn, UnitOfWork) else conn
     pinned: dict[str, dict[str, Any]] = {}
-    repo = uow.repo(AgentConfig, tenant_id)
-    for agent_id, ref in config_refs(definition).items():
+    for agent_id, ref in refs.items():
         try:
             config_id = uuid.UUID(ref)
         except ValueError:
@@ -53,7 +64,9 @@ def resolve_refs(
                 code=ErrorCode.INVALID_FIELD_FORMAT,
                 details={"problem": "config_ref_format", "agent": agent_id, "config_ref": ref},
             ) from None
-        row = repo.get(config_id)
+        row = executor.execute(
+            _CONFIG_BY_ID.where(AgentConfig.id == config_id, AgentConfig.tenant_id == tenant_id)
+        ).first()
         if row is None:
             raise ValidationError(
                 f"agent '{agent_id}' references agent config '{ref}', which does not exist",
