@@ -155,3 +155,12 @@ def test_a_non_finite_value_is_refused_even_where_its_bytes_match_the_previous()
     previous = reusable({"a": None}, encode_state({"a": None}))
     with pytest.raises(StateEncodingError):
         encode_state({"a": float("nan")}, previous=previous)
+
+
+def test_without_kept_values_a_named_unchanged_key_is_serialized_again() -> None:
+    value = {"n": 1}
+    previous = reusable({"a": value}, encode_state({"a": value}), keep_values=False)
+    value["n"] = 2  # mutated in place, and (wrongly) not named: bytes are compared anyway
+    assert encode_state({"a": value}, previous=previous, changed_keys=set()) == encode_state(
+        {"a": value}
+    )

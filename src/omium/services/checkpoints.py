@@ -287,7 +287,10 @@ class CheckpointService:
         else:  # pragma: no cover - the last attempt checks no known part
             raise RuntimeError("checkpoint parts kept disappearing")
         self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
-        self._encodings.put(tenant_id, execution_id, reusable(state, encoded), encoded)
+        # The state's objects are held only for a caller that names its changed keys (the
+        # others gain nothing from them); their bytes always are.
+        kept = reusable(state, encoded, keep_values=changed_keys is not None)
+        self._encodings.put(tenant_id, execution_id, kept, encoded)
         written = self.parts.finish(prepared, outcome.new_digests)
         self._fix_state_uri(session, tenant_id, row, external, prepared, written)
         if session.identity_map:

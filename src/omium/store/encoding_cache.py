@@ -22,7 +22,7 @@ from omium.store.state_codec import EncodedState, Previous
 #: How many executions' encodings a process keeps.
 MAX_EXECUTIONS = 1024
 #: How many canonical bytes those encodings may hold in all.
-MAX_BYTES = 128 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024
 
 _Key = tuple[uuid.UUID, uuid.UUID]
 

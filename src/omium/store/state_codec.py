@@ -199,11 +199,23 @@ def encode_state(
     )
 
 
-def reusable(state: Any, encoded: EncodedState) -> dict[str | None, tuple[Any, Part]]:
-    """What a later :func:`encode_state` of the same line may reuse from this encoding."""
+def reusable(
+    state: Any, encoded: EncodedState, *, keep_values: bool = True
+) -> dict[str | None, tuple[Any, Part]]:
+    """What a later :func:`encode_state` of the same line may reuse from this encoding.
+
+    Without ``keep_values`` the state's objects are not held (only their bytes): a later
+    encoding then compares bytes, it never skips serializing a key.
+    """
     if not encoded.is_object:
-        return {None: (state, encoded.parts[0])}
+        return {None: (state if keep_values else _NOT_KEPT, encoded.parts[0])}
+    if not keep_values:
+        return {part.key: (_NOT_KEPT, part) for part in encoded.parts}
     return {part.key: (state[part.key], part) for part in encoded.parts}
+
+
+#: Stands for a value not kept: no state value is this object.
+_NOT_KEPT = object()
 
 
 def _check_keys(state: dict[Any, Any]) -> Iterable[str]:
