@@ -14,13 +14,18 @@ Placeholders are written ``:name``; :func:`sql` turns them into the driver's sty
 from __future__ import annotations
 
 import functools
+import json
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnDefault, Table
+from sqlalchemy import JSON, Column, ColumnDefault, Table, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+
+from omium.store.types import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
 
@@ -48,12 +53,47 @@ def cursor(session: Session) -> Any:
     return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
+def _sqlite_datetime(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME text of UTCDateTime: UTC, no zone, always microseconds.
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; Omium stores UTC, pass an aware datetime")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; Omium stores UTC, pass an aware datetime")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _hex(value: uuid.UUID) -> str:
+    return value.hex
+
+
+def _converter(dialect: Dialect, column: Column[Any]) -> Processor:
+    """What SQLAlchemy's bind processor of ``column`` does, without its layers of wrappers
+    for the hot types (tests hold the two equal); any other type keeps its processor."""
+    process = column.type._cached_bind_processor(dialect)
+    if process is None:
+        return None
+    sqlite = dialect.name == "sqlite"
+    if isinstance(column.type, UTCDateTime):
+        return _sqlite_datetime if sqlite else _naive_utc
+    impl = column.type.dialect_impl(dialect)
+    if sqlite and isinstance(impl, Uuid):
+        return _hex
+    if sqlite and isinstance(impl, JSON) and dialect._json_serializer is None:
+        return json.dumps
+    return process
+
+
 def processors(dialect: Dialect, table: Table) -> dict[str, Processor]:
-    """Column name -> the bind processor SQLAlchemy applies to its values."""
+    """Column name -> a function turning its Python values into what the driver gets:
+    exactly what SQLAlchemy's bind processor gives (see :func:`_converter`)."""
     key = (id(dialect), table.name)
     found = _processors.get(key)
     if found is None:
-        found = {c.name: c.type._cached_bind_processor(dialect) for c in table.columns}
+        found = {c.name: _converter(dialect, c) for c in table.columns}
         _processors[key] = found
     return found
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, cast
@@ -412,20 +413,35 @@ RETURNING status
 
 _SQLITE_AGENT = """
 UPDATE agents SET
-  status = :status,
-  started_at = coalesce(:started_at, started_at),
-  completed_at = coalesce(:completed_at, completed_at),
-  output = coalesce(:output, output),
-  duration_ms = coalesce(:duration_ms, duration_ms),
-  error = :error,
-  updated_at = :now
-WHERE id = :id
+  status = ?,
+  started_at = coalesce(?, started_at),
+  completed_at = coalesce(?, completed_at),
+  output = coalesce(?, output),
+  duration_ms = coalesce(?, duration_ms),
+  error = ?,
+  updated_at = ?
+WHERE id = ?
 """
-_SQLITE_FINISH = (
-    "UPDATE step_attempts SET status = :status, finished_at = :now, error = :error WHERE id = :id"
+_SQLITE_FINISH = "UPDATE step_attempts SET status = ?, finished_at = ?, error = ? WHERE id = ?"
+_SQLITE_CHECKPOINT_AGENT = "UPDATE checkpoints SET agent_id = ? WHERE id = ?"
+_SQLITE_ATTEMPT = (
+    "INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,"
+    " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_SQLITE_CHECKPOINT_AGENT = "UPDATE checkpoints SET agent_id = :agent_id WHERE id = :id"
-_AGENT_KEYS = ("status", "started_at", "completed_at", "output", "duration_ms", "error")
+_SQLITE_EVENT = (
+    "INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+_SQLITE_FENCE = """
+UPDATE executions SET
+  lease_expires_at = ?,
+  heartbeat_at = ?,
+  updated_at = ?,
+  current_checkpoint = coalesce(?, current_checkpoint),
+  last_successful_checkpoint = coalesce(?, last_successful_checkpoint)
+WHERE id = ? AND lease_owner = ?
+RETURNING status
+"""
 
 
 def apply_boundary(
@@ -466,51 +482,118 @@ def apply_boundary(
         if not rows:
             raise LeaseLost(str(execution_id))
         return str(rows[0][0])
-    dialect = session.get_bind().dialect
+    return _apply_sqlite(
+        session,
+        execution_id,
+        worker_id,
+        lease_until,
+        now,
+        writes,
+        event_rows,
+        current_checkpoint,
+        last_successful_checkpoint,
+    )
+
+
+def _apply_sqlite(
+    session: Session,
+    execution_id: uuid.UUID,
+    worker_id: str,
+    lease_until: datetime,
+    now: datetime,
+    writes: BoundaryWrites,
+    event_rows: list[dict[str, Any]],
+    current_checkpoint: str | None,
+    last_successful_checkpoint: str | None,
+) -> str:
+    """The boundary on SQLite: one executemany per kind of row on one cursor, values
+    converted by the columns' own converters (bound once where every row shares them)."""
+    conv = driver.processors(session.get_bind().dialect, AGENTS)
+    as_id, as_time, as_json = conv["id"], conv["updated_at"], conv["output"]
+    assert as_id is not None and as_time is not None and as_json is not None
+    at = as_time(now)
     cur = driver.cursor(session)
     try:
         if writes.agents:
-            procs = driver.processors(dialect, AGENTS)
-            stamp = procs["updated_at"]
-            at = stamp(now) if stamp else now
             cur.executemany(
                 _SQLITE_AGENT,
                 [
-                    {
-                        **driver.bind(procs, {k: a.get(k) for k in _AGENT_KEYS}),
-                        "now": at,
-                        "id": procs["id"](a["id"]) if procs["id"] else a["id"],
-                    }
+                    (
+                        a["status"],
+                        _opt(as_time, a.get("started_at")),
+                        _opt(as_time, a.get("completed_at")),
+                        _opt(as_json, a.get("output")),
+                        a.get("duration_ms"),
+                        a.get("error"),
+                        at,
+                        as_id(a["id"]),
+                    )
                     for a in writes.agents
                 ],
             )
-        if writes.finished_attempts:
-            procs = driver.processors(dialect, ATTEMPTS)
-            finished = driver.bind(procs, {"finished_at": now})["finished_at"]
+        finished = writes.finished_attempts
+        if finished:
             cur.executemany(
                 _SQLITE_FINISH,
                 [
-                    {
-                        **driver.bind(
-                            procs, {"id": f["id"], "status": f["status"], "error": f.get("error")}
-                        ),
-                        "now": finished,
-                    }
+                    (f["status"], at, f.get("error"), as_id(f["id"]))
                     for f in writes.finished_attempts
                 ],
             )
         if writes.checkpoint_agents:
-            procs = driver.processors(dialect, CHECKPOINTS)
             cur.executemany(
-                _SQLITE_CHECKPOINT_AGENT, [driver.bind(procs, c) for c in writes.checkpoint_agents]
+                _SQLITE_CHECKPOINT_AGENT,
+                [(as_id(c["agent_id"]), as_id(c["id"])) for c in writes.checkpoint_agents],
             )
+        if writes.new_attempts:
+            cur.executemany(
+                _SQLITE_ATTEMPT,
+                [
+                    (
+                        as_id(r["id"]),
+                        as_id(r["execution_id"]),
+                        r["step"],
+                        r["agent_name"],
+                        r["attempt"],
+                        r["worker_id"],
+                        r["status"],
+                        as_time(r["started_at"]),
+                    )
+                    for r in writes.new_attempts
+                ],
+            )
+        if event_rows:
+            cur.executemany(
+                _SQLITE_EVENT,
+                [
+                    (
+                        as_id(e["tenant_id"]),
+                        as_id(e["execution_id"]),
+                        e["event_type"],
+                        as_json(e["payload"]),
+                        as_time(e["created_at"]),
+                    )
+                    for e in event_rows
+                ],
+            )
+        row = cur.execute(
+            _SQLITE_FENCE,
+            (
+                as_time(lease_until),
+                at,
+                at,
+                current_checkpoint,
+                last_successful_checkpoint,
+                as_id(execution_id),
+                worker_id,
+            ),
+        ).fetchone()
     finally:
         cur.close()
-    insert_attempts(session, writes.new_attempts)
-    driver.insert(session, EVENTS, event_rows)
-    values: dict[str, Any] = {}
-    if current_checkpoint is not None:
-        values["current_checkpoint"] = current_checkpoint
-    if last_successful_checkpoint is not None:
-        values["last_successful_checkpoint"] = last_successful_checkpoint
-    return fence(session, execution_id, worker_id, lease_until, **values)
+    if row is None:
+        raise LeaseLost(str(execution_id))
+    return str(row[0])
+
+
+def _opt(convert: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else convert(value)
