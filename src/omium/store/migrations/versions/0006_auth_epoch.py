@@ -20,10 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("auth_epoch", sa.Integer(), server_default=sa.text("0"), nullable=False)
-        )
+    # A plain ADD COLUMN (SQLite has it too), not a batch: on SQLite a batch would copy the
+    # users table to a new one, which changes the order SQLite runs cascades in (a tenant's
+    # users would then go before its workflows, whose created_by is ON DELETE RESTRICT).
+    op.add_column(
+        "users", sa.Column("auth_epoch", sa.Integer(), server_default="0", nullable=False)
+    )
 
 
 def downgrade() -> None:
