@@ -9,7 +9,16 @@ INSERT+COMMIT).
 The workload: a state of ten top-level keys, each a small JSON object carrying text of a
 tenth of the state's size. Step 0 writes the whole state; each later step replaces one key.
 "Bytes changed" is the canonical JSON size of the first state plus that of every replaced
-value. Every checkpoint is durable when the call returns: Omium commits with SQLite
+value.
+
+Both systems are told which keys a step changed, as a graph runtime knows them: LangGraph's
+``put`` gets ``new_versions`` (only the channels whose version moved) and PostgresSaver writes
+blobs for those channels only (SqliteSaver serializes the whole checkpoint anyway); Omium's
+``create`` gets ``changed_keys`` and serializes and hashes only those keys, reusing the parts
+of the execution's previous checkpoint for the others (it still writes a complete manifest and
+checksum of the whole state, and re-checks that the reused parts are stored).
+
+Every checkpoint is durable when the call returns: Omium commits with SQLite
 ``synchronous=FULL`` (WAL) or PostgreSQL ``synchronous_commit=on``; the LangGraph savers run
 with the same settings and are called synchronously, as ``durability="sync"`` does. Only
 ``put`` is timed for LangGraph (a real graph step also calls ``put_writes``): a lower bound
@@ -231,7 +240,14 @@ class OmiumSystem(System):
 
     def checkpoint(self, step: int, state: dict[str, Any], changed: list[str]) -> None:
         with UnitOfWork(self.db) as uow:
-            self.service.create(uow, self.tenant_id, self.execution_id, f"step_{step}", state)
+            self.service.create(
+                uow,
+                self.tenant_id,
+                self.execution_id,
+                f"step_{step}",
+                state,
+                changed_keys=changed,
+            )
             uow.commit()
 
     def _blob_bytes(self) -> int:

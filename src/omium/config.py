@@ -158,6 +158,13 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(
         900, ge=1, description="Window of counted failed logins, and how long a lock lasts."
     )
+    auth_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long one API process trusts a verified token or API key before "
+        "looking again; bounds how late another process sees a revocation (0 = no cache).",
+    )
     rate_limit_per_minute: int = Field(
         600, ge=1, description="Requests per minute one principal may make to one route."
     )

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.api.conftest import Account, Api, error_of
+from omium.api.app import create_app
+from omium.api.ratelimit import RedisRateLimiter
+from omium.bootstrap import Runtime
+from omium.store.db import Database
+from omium.testing.http import free_port, serve
+from tests.api.conftest import PASSWORD, Account, Api, error_of, make_settings
 
 
 @pytest.fixture
@@ -35,3 +42,21 @@ def test_limits_are_per_route_and_per_principal(api: Api, owner: Account) -> Non
     assert owner.client.get("/api/v1/users").status_code == 200  # another route
     other = api.register()
     assert other.client.get("/api/v1/roles").status_code == 200  # another principal
+
+
+def test_requests_go_through_when_redis_is_down(db: Database, tmp_path: Path) -> None:
+    # Nothing listens on this port: every Redis call of the limiter fails.
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0")
+    runtime = Runtime(settings=make_settings(db, tmp_path, rate_limit_per_minute=1), db=db)
+    app = create_app(runtime, rate_limiter=limiter)
+    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+        registered = client.post(
+            "/auth/register",
+            json={"email": "rl@example.com", "password": PASSWORD, "tenant_name": "R"},
+        )
+        assert registered.status_code == 201, registered.text
+        token = registered.json()["access_token"]
+        for _ in range(3):
+            listed = client.get("/api/v1/workflows", headers={"Authorization": f"Bearer {token}"})
+            assert listed.status_code == 200
+            assert listed.headers["X-RateLimit-Remaining"] == "1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import uuid
 from typing import Any
@@ -30,6 +31,16 @@ def _create(
 def _state(db: Database, service: CheckpointService, scene: Scene, checkpoint_id: uuid.UUID) -> Any:
     with UnitOfWork(db, read_only=True) as uow:
         return service.get_state(uow, scene.tenant_id, checkpoint_id)
+
+
+def merkle_root(state: Any) -> str:
+    """The documented checksum, computed independently: the sha256 of the canonical JSON of
+    [[key, sha256 of the key's canonical value], ...] (key null for a non-object state)."""
+    if isinstance(state, dict):
+        pairs = [[key, sha256_hex(canonical_json(state[key]))] for key in sorted(state)]
+    else:
+        pairs = [[None, sha256_hex(canonical_json(state))]]
+    return sha256_hex(json.dumps(pairs, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _deep(depth: int) -> Any:
@@ -72,7 +83,7 @@ def test_state_round_trips(
     state = STATES[kind]
     row = _create(clean_db, service, scene, f"cp_{kind}", state)
     assert _state(clean_db, service, scene, row.id) == state
-    assert row.checksum == sha256_hex(canonical_state(state))
+    assert row.checksum == merkle_root(state)
     assert row.state_size_bytes == len(canonical_state(state))
     assert row.state_blob_uri == f"db://checkpoints/{row.id}"
 

@@ -76,8 +76,11 @@ def env(db: Database, tmp_path: Path) -> Iterator[Env]:
     assert isinstance(rec, RecoveryService)
     _agents.calls.clear()
     _agents.gate.clear()
+    _agents.probe.reset()
+    _agents.stuck_gate.clear()
     yield Env(engine, wf, ex, rec, tenant_id, user_id, db)
     _agents.gate.set()
+    _agents.stuck_gate.set()
     engine.close()
 
 

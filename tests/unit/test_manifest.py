@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from omium.store.manifest import build_manifest, manifest_digests, parse_manifest
+from omium.store.manifest import (
+    MERKLE_CHECKSUM,
+    build_manifest,
+    manifest_digests,
+    parse_manifest,
+    read_manifest,
+)
 from omium.store.state_codec import encode_state
 
 
@@ -18,6 +24,7 @@ def test_manifest_round_trip(state: Any) -> None:
     assert is_object == isinstance(state, dict)
     assert parts == [(p.key, p.digest) for p in encoded.parts]
     assert manifest_digests(manifest) == [p.digest for p in encoded.parts]
+    assert read_manifest(manifest).version == MERKLE_CHECKSUM
 
 
 def test_a_manifest_costs_43_characters_per_part_plus_its_key() -> None:
@@ -27,7 +34,7 @@ def test_a_manifest_costs_43_characters_per_part_plus_its_key() -> None:
 
 @pytest.mark.parametrize(
     "manifest",
-    [None, {}, {"v": 2}, {"v": 1, "object": True, "keys": ["a"], "digests": "x" * 42}],
+    [None, {}, {"v": 3}, {"v": 2}, {"v": 2, "object": True, "keys": ["a"], "digests": "x" * 42}],
 )
 def test_unreadable_manifests(manifest: Any) -> None:
     with pytest.raises(ValueError):

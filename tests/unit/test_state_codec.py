@@ -19,6 +19,7 @@ from omium.store.state_codec import (
     compress,
     decompress,
     encode_state,
+    reusable,
     sha256_hex,
 )
 from omium.types import CompressionType
@@ -36,6 +37,12 @@ json_values = st.recursive(
 )
 
 
+def _merkle(state: dict[str, Any]) -> str:
+    # The checksum as documented, computed here independently of the codec.
+    pairs = [[key, sha256_hex(canonical_json(state[key]))] for key in sorted(state)]
+    return sha256_hex(json.dumps(pairs, separators=(",", ":"), ensure_ascii=False).encode())
+
+
 def test_canonical_json_sorts_keys_and_keeps_unicode() -> None:
     assert canonical_json({"b": 1, "a": "é☃"}) == '{"a":"é☃","b":1}'.encode()
 
@@ -45,7 +52,7 @@ def test_parts_reassemble_to_the_canonical_whole(state: dict[str, Any]) -> None:
     encoded = encode_state(state)
     whole = assemble([(p.key, p.raw) for p in encoded.parts], is_object=True)
     assert whole == canonical_state(state) == canonical_state(json.loads(whole))
-    assert encoded.checksum == sha256_hex(whole)
+    assert encoded.checksum == _merkle(state)
     assert encoded.size == len(whole)
     assert json.loads(whole) == state
 
@@ -110,3 +117,50 @@ def test_undecodable_bytes_are_reported() -> None:
         decompress(b"not zstd", "zstd")
     with pytest.raises(ValueError, match="unknown compression"):
         decompress(b"x", "lz4")
+
+
+def test_the_checksum_of_a_state_that_is_not_an_object_covers_its_one_part() -> None:
+    digest = sha256_hex(b"[1,2]")
+    assert encode_state([1, 2]).checksum == sha256_hex(f'[[null,"{digest}"]]'.encode())
+    assert encode_state({}).checksum == sha256_hex(b"[]")
+
+
+@given(
+    st.dictionaries(st.text(max_size=8), json_values, max_size=6),
+    st.dictionaries(st.text(max_size=8), json_values, max_size=6),
+)
+def test_encoding_against_a_previous_state_gives_the_same_result(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    previous = reusable(before, encode_state(before))
+    state = {**before, **after}
+    fresh = encode_state(state)
+    assert encode_state(state, previous=previous) == fresh
+    # Naming the changed keys: the others are the very objects encoded before.
+    assert encode_state(state, previous=previous, changed_keys=set(after)) == fresh
+
+
+def test_a_named_unchanged_key_is_reused_only_if_it_is_the_same_object() -> None:
+    value = {"n": 1}
+    previous = reusable({"a": value}, encode_state({"a": value}))
+    # Another object (a state restored from a checkpoint, say): serialized again.
+    other = encode_state({"a": {"n": 2}}, previous=previous, changed_keys=set())
+    assert other == encode_state({"a": {"n": 2}})
+    # The same object the caller vouches unchanged: its part is reused as is.
+    same = encode_state({"a": value}, previous=previous, changed_keys=set())
+    assert same.parts[0] is previous["a"][1]
+
+
+def test_a_non_finite_value_is_refused_even_where_its_bytes_match_the_previous() -> None:
+    previous = reusable({"a": None}, encode_state({"a": None}))
+    with pytest.raises(StateEncodingError):
+        encode_state({"a": float("nan")}, previous=previous)
+
+
+def test_without_kept_values_a_named_unchanged_key_is_serialized_again() -> None:
+    value = {"n": 1}
+    previous = reusable({"a": value}, encode_state({"a": value}), keep_values=False)
+    value["n"] = 2  # mutated in place, and (wrongly) not named: bytes are compared anyway
+    assert encode_state({"a": value}, previous=previous, changed_keys=set()) == encode_state(
+        {"a": value}
+    )

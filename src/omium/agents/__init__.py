@@ -3,10 +3,12 @@
 from omium.agents.context import AgentCancelled, AgentContext
 from omium.agents.registry import agent, load_agent_modules, lookup, registered_names
 from omium.agents.runtime import AgentRuntime, CustomRuntime, register_runtime, runtime_for
+from omium.agents.threads import AgentInterrupted
 
 __all__ = [
     "AgentCancelled",
     "AgentContext",
+    "AgentInterrupted",
     "AgentRuntime",
     "CustomRuntime",
     "agent",

@@ -32,13 +32,26 @@ class AgentContext:
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
+    def cancel_event(self) -> threading.Event:
+        """Set once this step is cancelled, its execution lost, or its timeout passed."""
+        return self._cancel
+
+    @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
     def check_cancelled(self) -> None:
-        """For long sync agents: raise once the execution was cancelled or lost."""
+        """For long sync agents: raise once the step was cancelled, lost or timed out."""
         if self._cancel.is_set():
-            raise AgentCancelled(f"execution {self.execution_id} was cancelled")
+            raise AgentCancelled(f"step {self.step} of execution {self.execution_id} was stopped")
+
+    def sleep(self, seconds: float) -> None:
+        """Wait like ``time.sleep``, but end at once (raising) when the step is stopped.
+
+        A sync agent blocked in ``time.sleep`` can only be interrupted when it returns.
+        """
+        if self._cancel.wait(seconds):
+            self.check_cancelled()
 
     def __getitem__(self, key: str) -> Any:
         return self.inputs[key]

@@ -1,18 +1,19 @@
 """Agent runtimes: how a step's agent is invoked, one per framework.
 
-``custom`` runs a registered Python callable (sync in a thread, async on the loop). The
+``custom`` runs a registered Python callable (sync in an agent thread, async on the loop). The
 llm/langgraph/crewai/autogen runtimes plug in through :func:`register_runtime` with the same
-interface.
+interface. A runtime's ``invoke`` is cancelled when its step is cancelled or times out; it
+must then stop the agent (see :mod:`omium.agents.threads` for sync callables).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any, Protocol
 
 from omium.agents.context import AgentContext
 from omium.agents.registry import RegisteredAgent, lookup
+from omium.agents.threads import run_sync_agent
 
 
 class UnknownAgent(LookupError):
@@ -50,10 +51,13 @@ class CustomRuntime:
 
     async def invoke(self, handler: str, ctx: AgentContext) -> dict[str, Any]:
         entry = self.resolve(handler)
-        if entry.is_async:
-            return _check_outputs(handler, await entry.fn(ctx))
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, functools.partial(entry.fn, ctx))
+        if not entry.is_async:
+            return _check_outputs(handler, await run_sync_agent(entry.fn, ctx, ctx.cancel_event))
+        try:
+            result = await entry.fn(ctx)
+        except asyncio.CancelledError:
+            ctx.cancel_event.set()
+            raise
         return _check_outputs(handler, result)
 
 

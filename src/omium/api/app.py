@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,7 +28,7 @@ from omium.services.recovery import RecoveryService
 from omium.services.redis_relay import RedisRelay
 from omium.services.workflows import WorkflowService
 
-__all__ = ["REQUEST_ID_HEADER", "create_app"]
+__all__ = ["REQUEST_ID_HEADER", "create_app", "create_app_from_environment"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Keys and secrets exist before the first request: generated on first start. A
         # database not yet migrated is reported by /ready; the keys then load on first use.
+        # Sync routes run in anyio's thread pool, each holding at most one pooled database
+        # connection at a time: more threads than pooled connections would open and close
+        # overflow connections on every burst.
+        to_thread.current_default_thread_limiter().total_tokens = runtime.db.pool_size
         try:
             kit.start()
         except SQLAlchemyError as exc:
@@ -80,6 +85,7 @@ def create_app(
         yield
         if relay is not None:
             relay.stop()
+        await limiter.aclose()
         limiter.close()
         if cache is not None:
             cache.close()
@@ -110,3 +116,12 @@ def create_app(
     app.include_router(events.router)
     app.include_router(admin.router)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one process of `omium api --workers N`: settings from the environment,
+    the database already migrated by the parent."""
+    from omium.bootstrap import build_runtime
+    from omium.config import load_settings
+
+    return create_app(build_runtime(load_settings(), migrate=False))

@@ -7,16 +7,18 @@ limit for the route (429) and gives the route a :class:`RequestContext`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from omium.api.errors import request_id_of
 from omium.api.ratelimit import RateLimiter
 from omium.bootstrap import Runtime
 from omium.errors import RateLimitError
 from omium.services.auth import AuthKit, Principal
+from omium.services.auth.authenticator import Authenticator
 from omium.services.context import RequestContext
 
 #: The pseudo-permission of routes any authenticated caller may use.
@@ -25,12 +27,17 @@ AUTHENTICATED = "authenticated"
 PUBLIC = "public"
 
 
-def runtime_of(request: Request) -> Runtime:
+# The dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in the thread
+# pool, one hop per dependency per request. Only a credential not in the cache (a database
+# read) goes to a thread here; the Redis rate limiter is asynchronous.
+
+
+async def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def kit_of(request: Request) -> AuthKit:
+async def kit_of(request: Request) -> AuthKit:
     kit: AuthKit = request.app.state.auth
     return kit
 
@@ -44,23 +51,26 @@ def anonymous_context(request: Request) -> RequestContext:
     )
 
 
-def _principal(request: Request) -> Principal:
+async def _principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
-    principal = kit_of(request).authenticator.authenticate_header(
-        request.headers.get("authorization")
-    )
+    authenticator: Authenticator = request.app.state.auth.authenticator
+    header = request.headers.get("authorization")
+    principal = authenticator.cached(header)
+    if principal is None:
+        principal = await run_in_threadpool(authenticator.authenticate_header, header)
     request.state.principal = principal
     return principal
 
 
-def _limit(request: Request, response: Response, subject: str) -> None:
+async def _limit(request: Request, response: Response, subject: str) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
     route = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
-    limit = runtime_of(request).settings.rate_limit_per_minute
-    decision = limiter.hit(f"{subject}:{request.method}:{path}", limit)
+    limit = request.app.state.runtime.settings.rate_limit_per_minute
+    key = f"{subject}:{request.method}:{path}"
+    decision = await limiter.hit_async(key, limit)
     headers = decision.headers()
     if not decision.allowed:
         error = RateLimitError(
@@ -73,24 +83,24 @@ def _limit(request: Request, response: Response, subject: str) -> None:
     response.headers.update(headers)
 
 
-def require(permission: str) -> Callable[[Request, Response], RequestContext]:
+def require(permission: str) -> Callable[[Request, Response], Awaitable[RequestContext]]:
     """A dependency: the caller must hold ``permission`` (or only be authenticated)."""
 
-    def dependency(request: Request, response: Response) -> RequestContext:
-        principal = _principal(request)
+    async def dependency(request: Request, response: Response) -> RequestContext:
+        principal = await _principal(request)
         if permission != AUTHENTICATED:
             principal.require(permission)
-        _limit(request, response, principal.subject)
+        await _limit(request, response, principal.subject)
         return anonymous_context(request).with_principal(principal)
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
 
 
-def public(request: Request, response: Response) -> RequestContext:
+async def public(request: Request, response: Response) -> RequestContext:
     """A dependency of open routes: rate limited per client address."""
     ctx = anonymous_context(request)
-    _limit(request, response, f"ip:{ctx.ip_address}")
+    await _limit(request, response, f"ip:{ctx.ip_address}")
     return ctx
 
 
@@ -102,11 +112,11 @@ PublicCtx = Annotated[RequestContext, Depends(public)]
 AuthenticatedCtx = Annotated[RequestContext, Depends(require(AUTHENTICATED))]
 
 
-def _limit_param(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> int:
+async def _limit_param(limit: Annotated[int, Query(ge=1, le=200)] = 50) -> int:
     return limit
 
 
-def _offset_param(offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> int:
+async def _offset_param(offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> int:
     return offset
 
 

@@ -134,19 +134,46 @@ def server(
 def api_server(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port of the REST API.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (each one its own Python: use the cores). "
+            "They share signing keys through the database; rate limits are shared only "
+            "with OMIUM_REDIS_URL (else each process counts its own).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the REST API alone (workers run elsewhere: `omium worker`)."""
     import uvicorn
 
     from omium.api.app import create_app
     from omium.bootstrap import build_runtime
+    from omium.services.auth import AuthKit
 
     settings = _settings()
     _setup_logging(settings)
     runtime = build_runtime(settings)
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
-    err.print(f"Omium {__version__} REST API on http://{bind_host}:{bind_port}")
+    err.print(
+        f"Omium {__version__} REST API on http://{bind_host}:{bind_port}"
+        + (f" ({workers} processes)" if workers > 1 else "")
+    )
+    if workers > 1:
+        # Migrated, with its first signing key and server secret, before the processes
+        # start: they would otherwise race to create them.
+        AuthKit(runtime.db, settings).start()
+        runtime.close()
+        uvicorn.run(
+            "omium.api.app:create_app_from_environment",
+            factory=True,
+            workers=workers,
+            host=bind_host,
+            port=bind_port,
+            log_level=settings.log_level.value,
+        )
+        return
     try:
         uvicorn.run(
             create_app(runtime), host=bind_host, port=bind_port, log_level=settings.log_level.value

@@ -12,6 +12,8 @@ import yaml
 from omium.cli._output import JsonOpt, fields, out, print_json, status_text, table, when
 from omium.cli._remote import ServerOpt, client
 from omium.client import Client
+from omium.domain.workflow import inline_config_files
+from omium.errors import ValidationError
 from omium.schemas.workflows import Workflow
 
 app = typer.Typer(help="Upload workflow files and manage their versions.", no_args_is_help=True)
@@ -33,6 +35,10 @@ def read_workflow_file(path: Path) -> tuple[str | None, str | None, dict[str, An
     definition = raw.get("definition", raw)
     if not isinstance(definition, dict):
         raise typer.BadParameter(f"{path}: 'definition' is not a mapping")
+    try:
+        definition = inline_config_files(definition, path.parent)
+    except ValidationError as exc:
+        raise typer.BadParameter(f"{path}: {exc.message}") from None
     name = raw.get("name") if "definition" in raw else None
     description = raw.get("description") if "definition" in raw else None
     return (

@@ -92,7 +92,12 @@ class AgentConfig(_Model):
 
 
 class AgentSpec(_Model):
-    """An entry of ``definition.agents``."""
+    """An entry of ``definition.agents``.
+
+    ``config_ref`` names a row of the tenant's agent_configs (its id). The referenced config
+    is the agent's config; keys given in an inline ``config`` override it. An execution pins
+    the referenced configs when it starts (see :func:`apply_agent_configs`).
+    """
 
     id: str = Field(min_length=1)
     name: str | None = None
@@ -182,7 +187,67 @@ class WorkflowDefinition(_Model):
         return agent.config.recovery_policies.timeout_ms or self.policies.timeout_per_agent_ms
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        out = self.model_dump(mode="json", exclude_none=True)
+        # An agent that references a config keeps only the keys it was given: they override
+        # the referenced config, so its defaults must not be stored as if they were given.
+        out["agents"] = [
+            a.model_dump(mode="json", exclude_none=True, exclude_unset=True) if a.config_ref else o
+            for a, o in zip(self.agents, out["agents"], strict=True)
+        ]
+        return out
+
+
+#: the key of ``executions.metadata`` holding the agent configs an execution pinned at start:
+#: ``{agent id: {"id", "name", "version", "framework", "config"}}``
+PINNED_AGENT_CONFIGS = "agent_configs"
+
+
+def config_refs(d: WorkflowDefinition) -> dict[str, str]:
+    """The agents that reference an agent config: ``{agent id: config_ref}``."""
+    return {a.id: a.config_ref for a in d.agents if a.config_ref}
+
+
+def apply_agent_configs(
+    d: WorkflowDefinition, pinned: Mapping[str, Mapping[str, Any]]
+) -> WorkflowDefinition:
+    """``d`` with each referencing agent's config taken from ``pinned`` (by agent id).
+
+    The referenced config is the base; the agent's inline ``config`` keys override it, and
+    its framework is the config's unless the definition states one (they must agree).
+    Agents without a pinned config are left as they are.
+    """
+    if not pinned or not any(a.config_ref and a.id in pinned for a in d.agents):
+        return d
+    agents: list[AgentSpec] = []
+    for a in d.agents:
+        entry = pinned.get(a.id) if a.config_ref else None
+        if entry is None:
+            agents.append(a)
+            continue
+        agents.append(_resolved_agent(a, entry))
+    return WorkflowDefinition(agents=agents, flow=d.flow, policies=d.policies)
+
+
+def _resolved_agent(a: AgentSpec, entry: Mapping[str, Any]) -> AgentSpec:
+    ref = a.config_ref
+    framework = entry.get("framework") or a.framework
+    if "framework" in a.model_fields_set and a.framework != framework:
+        raise _invalid(
+            f"agent '{a.id}' is declared framework '{a.framework}' but its agent config "
+            f"'{ref}' is framework '{framework}'",
+            "framework_mismatch",
+            agent=a.id,
+            config_ref=ref,
+        )
+    inline = a.config.model_dump(mode="json", exclude_unset=True)
+    try:
+        config = AgentConfig.model_validate({**dict(entry.get("config") or {}), **inline})
+    except PydanticValidationError as exc:
+        raise _pydantic_error(exc, f"agent config '{ref}' of agent '{a.id}'") from None
+    try:
+        return AgentSpec(id=a.id, name=a.name, framework=framework, config_ref=ref, config=config)
+    except PydanticValidationError as exc:
+        raise _pydantic_error(exc, f"agent '{a.id}'") from None
 
 
 def _invalid(message: str, problem: str, **details: Any) -> ValidationError:
@@ -342,4 +407,65 @@ def load_workflow_file(path: str | Path) -> WorkflowDefinition:
         raise _invalid(f"{p.name} does not hold a mapping", "syntax", file=str(p))
     # A file may hold the definition itself or {name, definition}.
     body = raw.get("definition", raw)
+    if isinstance(body, dict):
+        body = inline_config_files(body, p.parent)
     return parse_workflow_definition(body)
+
+
+CONFIG_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def inline_config_files(definition: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Resolve the ``config_ref`` of a workflow *file* that names a YAML/JSON file (relative
+    to ``base_dir``): the file's config becomes the agent's inline ``config`` (inline keys
+    win) and the reference is dropped. Other references (agent config ids) are kept.
+
+    The file holds an agent_configs document (``config``, and optionally ``framework``) or
+    the config alone. Only the CLI and ``omium.run`` read files; the API takes ids only.
+    """
+    agents = definition.get("agents")
+    if not isinstance(agents, list):
+        return definition
+    resolved: list[Any] = []
+    for agent in agents:
+        ref = agent.get("config_ref") if isinstance(agent, dict) else None
+        if not (isinstance(ref, str) and ref.lower().endswith(CONFIG_FILE_SUFFIXES)):
+            resolved.append(agent)
+            continue
+        doc = _read_config_file(base_dir / ref, str(agent.get("id")), ref)
+        config = doc["config"] if isinstance(doc.get("config"), dict) else doc
+        inline = agent.get("config") if isinstance(agent.get("config"), dict) else {}
+        merged = {k: v for k, v in agent.items() if k != "config_ref"}
+        merged["config"] = {**config, **inline}
+        if "framework" not in agent and isinstance(doc.get("framework"), str):
+            merged["framework"] = doc["framework"]
+        resolved.append(merged)
+    return {**definition, "agents": resolved}
+
+
+def _read_config_file(path: Path, agent_id: str, ref: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except OSError as exc:
+        raise _invalid(
+            f"agent '{agent_id}': config_ref file '{ref}' cannot be read: {exc.strerror}",
+            "config_ref_file",
+            agent=agent_id,
+            config_ref=ref,
+        ) from None
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise _invalid(
+            f"agent '{agent_id}': config_ref file '{ref}' is not valid YAML/JSON: {exc}",
+            "config_ref_file",
+            agent=agent_id,
+            config_ref=ref,
+        ) from None
+    if not isinstance(doc, dict):
+        raise _invalid(
+            f"agent '{agent_id}': config_ref file '{ref}' does not hold a mapping",
+            "config_ref_file",
+            agent=agent_id,
+            config_ref=ref,
+        )
+    return doc

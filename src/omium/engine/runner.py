@@ -28,7 +28,12 @@ from sqlalchemy import Table
 from omium.clock import utcnow
 from omium.domain import failures as fx
 from omium.domain.transitions import Action, check_transition
-from omium.domain.workflow import FlowStep, WorkflowDefinition
+from omium.domain.workflow import (
+    PINNED_AGENT_CONFIGS,
+    FlowStep,
+    WorkflowDefinition,
+    apply_agent_configs,
+)
 from omium.engine import driver, journal
 from omium.engine import recovery as rec
 from omium.engine.events import EventBatch, EventBus
@@ -189,12 +194,15 @@ class Runner:
         with UnitOfWork(self.deps.db, read_only=True) as uow:
             snap = journal.load_snapshot(uow, self.tenant_id, self.execution_id)
             ex = snap.execution
-            self.definition = snap.definition
+            meta = dict(ex.metadata or {})
+            # The agent configs the execution pinned at start replace its agents' config_refs.
+            self.definition = apply_agent_configs(
+                snap.definition, meta.get(PINNED_AGENT_CONFIGS) or {}
+            )
             self._version = ex.workflow_version
             self.started_at = ex.started_at or utcnow()
             self.input_params = dict(ex.input_params or {})
             self.retry_count = ex.retry_count or 0
-            meta = dict(ex.metadata or {})
             self.prompts: dict[str, str] = {
                 k: v["prompt"] for k, v in meta.get("agent_overrides", {}).items() if "prompt" in v
             }

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import random
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,12 @@ async def run_attempt(
     if runtime is None:
         return done(fx.classify_unknown_handler(agent.id, step.step, f"{agent.framework} runtime"))
     inputs = {k: state[k] for k in step.inputs if k in state} if step.inputs else dict(state)
+    # The attempt's own stop signal: set when the runner is interrupted (cancel, lost lease)
+    # or the timeout passes, which cancels the agent call; a sync agent's thread is
+    # interrupted too and its late result dropped (omium.agents.threads).
+    stop = threading.Event()
+    if cancel is not None and cancel.is_set():
+        stop.set()
     ctx = AgentContext(
         execution_id=execution_id,
         tenant_id=tenant_id,
@@ -81,7 +88,7 @@ async def run_attempt(
         config=config.model_dump(mode="json", exclude_none=True),
         logger=log.getChild(agent.id),
         prompt=prompt,
-        _cancel=cancel,
+        _cancel=stop,
     )
     timeout_ms = definition.timeout_ms(agent)
     try:
@@ -89,10 +96,12 @@ async def run_attempt(
             _call(runtime, agent, ctx, attempt, rng), timeout=timeout_ms / 1000
         )
     except TimeoutError:
+        stop.set()
         return done(fx.classify_timeout(agent.id, step.step, timeout_ms))
     except UnknownAgent as exc:
         return done(fx.classify_unknown_handler(agent.id, step.step, str(exc)))
     except asyncio.CancelledError:
+        stop.set()
         raise
     except Exception as exc:
         return done(fx.classify_exception(agent.id, step.step, exc))

@@ -13,7 +13,7 @@ from omium.rpc.convert import from_struct, parse_id, struct, timestamp
 from omium.rpc.generated import execution_pb2 as pb
 from omium.rpc.generated import execution_pb2_grpc as pb_grpc
 from omium.schemas.executions import Execution, ExecutionCreate
-from omium.services import audit, workflow_admin
+from omium.services import audit
 from omium.services.auth.authenticator import Authenticator
 from omium.services.context import RequestContext
 from omium.services.execution_events import ExecutionEventFeed
@@ -112,7 +112,6 @@ class ExecutionServicer(Servicer, pb_grpc.ExecutionServiceServicer):
                 "metadata": dict(request.metadata),
             }
         )
-        await asyncio.to_thread(workflow_admin.require_runnable, self.db, ctx, data.workflow_id)
         started = await self._audited(
             ctx,
             "execution.start",

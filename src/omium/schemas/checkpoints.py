@@ -24,7 +24,12 @@ class Checkpoint(BaseModel):
         description="db://checkpoints/<id> when the state lives in the database, else the "
         "blob-store location of its largest part."
     )
-    checksum: str = Field(description="sha256 of the canonical JSON state: sha256:<hex>.")
+    checksum: str = Field(
+        description=(
+            "sha256:<hex>, the Merkle root of the state: sha256 of the canonical JSON of "
+            "[[key, sha256 of the key's canonical value], ...] in key order."
+        )
+    )
     compression_type: str | None = None
     preconditions: Any | None = None
     postconditions: Any | None = None

@@ -1,9 +1,21 @@
-"""Agent configs (LLD §1.2 agent_configs): create, list, get, update, delete."""
+"""Agent configs (LLD §1.2 agent_configs): create, list, get, update, delete, and the
+resolution of a workflow agent's ``config_ref``."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from omium.domain.workflow import (
+    WorkflowDefinition,
+    apply_agent_configs,
+    config_refs,
+    parse_agent_config,
+)
+from omium.errors import ErrorCode, ValidationError
 from omium.schemas.common import Pagination
 from omium.schemas.resources import AgentConfig as AgentConfigOut
 from omium.schemas.resources import AgentConfigCreate, AgentConfigPage, AgentConfigUpdate
@@ -23,7 +35,57 @@ def _snapshot(row: AgentConfig) -> dict[str, object]:
     return {f: getattr(row, f) for f in _FIELDS}
 
 
+_CONFIG_BY_ID = select(
+    AgentConfig.id, AgentConfig.name, AgentConfig.version, AgentConfig.framework, AgentConfig.config
+)
+
+
+def resolve_refs(
+    conn: Connection | Session | UnitOfWork, tenant_id: uuid.UUID, definition: WorkflowDefinition
+) -> dict[str, dict[str, Any]]:
+    """The agent configs ``definition``'s agents reference, as an execution pins them:
+    ``{agent id: {"id", "name", "version", "framework", "config"}}``.
+
+    A reference to a config that does not exist in ``tenant_id`` (another tenant's included)
+    is INVALID_INPUT, naming the agent and the reference; so is a config that does not fit
+    the agent (framework, or its merged config).
+    """
+    refs = config_refs(definition)
+    if not refs:
+        return {}
+    executor = conn.session if isinstance(conn, UnitOfWork) else conn
+    pinned: dict[str, dict[str, Any]] = {}
+    for agent_id, ref in refs.items():
+        try:
+            config_id = uuid.UUID(ref)
+        except ValueError:
+            raise ValidationError(
+                f"agent '{agent_id}': config_ref '{ref}' is not an agent config id (a UUID)",
+                code=ErrorCode.INVALID_FIELD_FORMAT,
+                details={"problem": "config_ref_format", "agent": agent_id, "config_ref": ref},
+            ) from None
+        row = executor.execute(
+            _CONFIG_BY_ID.where(AgentConfig.id == config_id, AgentConfig.tenant_id == tenant_id)
+        ).first()
+        if row is None:
+            raise ValidationError(
+                f"agent '{agent_id}' references agent config '{ref}', which does not exist",
+                code=ErrorCode.INVALID_INPUT,
+                details={"problem": "unknown_agent_config", "agent": agent_id, "config_ref": ref},
+            )
+        pinned[agent_id] = {
+            "id": str(row.id),
+            "name": row.name,
+            "version": row.version,
+            "framework": row.framework,
+            "config": dict(row.config),
+        }
+    apply_agent_configs(definition, pinned)  # the merged configs must be valid
+    return pinned
+
+
 def create(db: Database, ctx: RequestContext, body: AgentConfigCreate) -> AgentConfigOut:
+    parse_agent_config(body.config)
     with UnitOfWork(db) as uow:
         if body.workflow_id is not None:
             uow.repo(Workflow, ctx.tenant_id).require(body.workflow_id)
@@ -76,6 +138,8 @@ def get(db: Database, ctx: RequestContext, config_id: uuid.UUID) -> AgentConfigO
 def update(
     db: Database, ctx: RequestContext, config_id: uuid.UUID, body: AgentConfigUpdate
 ) -> AgentConfigOut:
+    if body.config is not None:
+        parse_agent_config(body.config)
     with UnitOfWork(db) as uow:
         row = uow.repo(AgentConfig, ctx.tenant_id).require(config_id, for_update=True)
         old = _snapshot(row)

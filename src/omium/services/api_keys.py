@@ -11,6 +11,7 @@ from omium.schemas.access import ApiKeyCreate, ApiKeyCreated, ApiKeyList
 from omium.schemas.common import Pagination
 from omium.services import audit
 from omium.services.auth.api_key_format import new_api_key
+from omium.services.auth.cache import forget_api_key
 from omium.services.auth.permissions import validate_permissions
 from omium.services.context import RequestContext
 from omium.store.db import Database
@@ -114,3 +115,4 @@ def revoke_api_key(db: Database, ctx: RequestContext, key_id: uuid.UUID) -> None
                 uow, ctx, "api_key.revoke", AuditResourceType.API_KEY, row.id, old, _snapshot(row)
             )
             uow.commit()
+            forget_api_key(row.id)

@@ -101,28 +101,56 @@ def record_in_session(
     metadata: Mapping[str, Any] | None = None,
 ) -> AuditLog:
     """Add an audit row to ``session``."""
+    values = _row_values(
+        ctx, action, resource_type, resource_id, old, new, tenant_id=tenant_id, metadata=metadata
+    )
+    row = AuditLog(**values)
+    session.add(row)
+    return row
+
+
+def _row_values(
+    ctx: RequestContext,
+    action: str,
+    resource_type: AuditResourceType,
+    resource_id: uuid.UUID | None,
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     principal = ctx.principal
     tenant = tenant_id or ctx.tenant_id
     extra: dict[str, Any] = dict(metadata or {})
     request_uuid = _request_uuid(ctx.request_id)
     if ctx.request_id and request_uuid is None:
         extra["request_id"] = ctx.request_id
-    row = AuditLog(
-        tenant_id=tenant,
-        user_id=principal.user_id if principal else None,
-        api_key_id=principal.api_key_id if principal else None,
-        action=action,
-        resource_type=resource_type.value,
-        resource_id=resource_id,
-        old_values=jsonable(dict(old)) if old is not None else None,
-        new_values=jsonable(dict(new)) if new is not None else None,
-        ip_address=normalize_ip(ctx.ip_address),
-        user_agent=ctx.user_agent[:1000] if ctx.user_agent else None,
-        request_id=request_uuid,
-        metadata_=jsonable(extra),
-    )
-    session.add(row)
-    return row
+    return {
+        "tenant_id": tenant,
+        "user_id": principal.user_id if principal else None,
+        "api_key_id": principal.api_key_id if principal else None,
+        "action": action,
+        "resource_type": resource_type.value,
+        "resource_id": resource_id,
+        "old_values": jsonable(dict(old)) if old is not None else None,
+        "new_values": jsonable(dict(new)) if new is not None else None,
+        "ip_address": normalize_ip(ctx.ip_address),
+        "user_agent": ctx.user_agent[:1000] if ctx.user_agent else None,
+        "request_id": request_uuid,
+        "metadata_": jsonable(extra),
+    }
+
+
+def insert_row_values(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """For a service that inserts ``model``'s row ``values`` with a Core statement (the ORM
+    flush hook does not see it): the values of its audit row when an :func:`audited` scope
+    covers ``model``, else None. Keys of ``values`` are the model's attribute names."""
+    scope = _scope.get()
+    if scope is None or not issubclass(model, scope.models):
+        return None
+    new = {k: v for k, v in values.items() if v is not None}
+    return _row_values(scope.ctx, scope.action, scope.resource_type, values["id"], None, new)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ How a state is stored (see ``store/state_codec.py`` and ``store/checkpoint_parts
   sha256 within the tenant; a part already held is not written again, so storage grows with
   what a step changed, not with the size of the state;
 - the checkpoint row keeps a small manifest (``state_manifest``: key -> part digest), the
-  sha256 of the whole canonical state (``checksum``) and its size (``state_size_bytes``);
+  Merkle root of the parts (``checksum``: sha256 of the canonical ``[[key, part sha256],
+  ...]``) and the size of the whole canonical state (``state_size_bytes``);
+- the parts of each execution's last state stay in process (store/encoding_cache.py): the
+  next checkpoint serializes and hashes only the keys that changed;
 - ``state_blob_uri`` is ``db://checkpoints/<id>`` when every part is inline in the database,
   otherwise the blob-store location of the state's largest part;
-- every read verifies each part and the whole; any mismatch or missing part raises
+- every read verifies each part it loads and the root; any mismatch or missing part raises
   CHECKPOINT_CORRUPTED naming the checkpoint and the part.
 
 This service owns ``executions.checkpoint_count``: the number of checkpoints ever taken in
@@ -27,11 +30,12 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, or_, select, update
+from sqlalchemy import Table, exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -53,7 +57,8 @@ from omium.store.checkpoint_writer import (
     PartsMissing,
     insert_checkpoint,
 )
-from omium.store.manifest import build_manifest, parse_manifest
+from omium.store.encoding_cache import EncodingCache
+from omium.store.manifest import WHOLE_STATE_CHECKSUM, Manifest, build_manifest, read_manifest
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
 from omium.store.state_codec import (
@@ -61,6 +66,8 @@ from omium.store.state_codec import (
     StateEncodingError,
     assemble,
     encode_state,
+    merkle_root,
+    reusable,
     sha256_hex,
 )
 from omium.store.uow import UnitOfWork
@@ -71,6 +78,8 @@ TENANT_RETENTION_KEY = "checkpoint_retention_days"
 
 _CHECKPOINTS = cast(Table, Checkpoint.__table__)
 _EXECUTIONS = cast(Table, Execution.__table__)
+_EXECUTION_MAPPER = inspect(Execution)
+_CHECKPOINT_MANAGER = inspect(Checkpoint).class_manager
 
 
 def inline_uri(checkpoint_id: uuid.UUID) -> str:
@@ -134,6 +143,7 @@ class CheckpointService:
         self.compression = compression
         self.retention_days = retention_days
         self._retention = _RetentionCache()
+        self._encodings = EncodingCache()
 
     # ---------------------------------------------------------------- writing
 
@@ -151,10 +161,15 @@ class CheckpointService:
         postconditions: Any | None = None,
         validation_passed: bool = True,
         metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
     ) -> Checkpoint:
         """Snapshot ``state`` as checkpoint ``name`` of the execution; the caller commits.
 
-        ``index`` defaults to the execution's next index. Raises NotFoundError
+        ``index`` defaults to the execution's next index. ``changed_keys``, an optional
+        hint: the top-level keys whose values may differ from the state this process last
+        checkpointed for the execution; every other key must hold the same, unmutated
+        object as then (it is then neither serialized nor hashed again). Without it every
+        key is serialized, and only changed bytes are hashed. Raises NotFoundError
         (EXECUTION_NOT_FOUND) for an execution not in this tenant, ConflictError when the
         live line of the execution already has a checkpoint of that name, ValidationError
         when ``state`` is not a JSON document.
@@ -171,6 +186,7 @@ class CheckpointService:
             postconditions=postconditions,
             validation_passed=validation_passed,
             metadata=metadata,
+            changed_keys=changed_keys,
         ).checkpoint
 
     def write(
@@ -187,6 +203,7 @@ class CheckpointService:
         postconditions: Any | None = None,
         validation_passed: bool = True,
         metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
     ) -> CreatedCheckpoint:
         """:meth:`create`, also saying what the checkpoint added to storage."""
         if not name or len(name) > 255:
@@ -195,8 +212,13 @@ class CheckpointService:
                 code=ErrorCode.INVALID_FIELD_FORMAT,
                 details={"field": "checkpoint_name"},
             )
+        previous = self._encodings.get(tenant_id, execution_id)
         try:
-            encoded = encode_state(state)
+            encoded = encode_state(
+                state,
+                previous=previous,
+                changed_keys=None if changed_keys is None else frozenset(changed_keys),
+            )
         except StateEncodingError as exc:
             raise ValidationError(str(exc), details={"field": "state"}) from None
         if index is not None and index < 0:
@@ -225,13 +247,14 @@ class CheckpointService:
             "superseded_at": None,
             "state_manifest": build_manifest(encoded),
         }
+        external = self._largest_if_external(encoded)
         known = self.parts.known(tenant_id, encoded.parts)
         for attempt in range(3):
             # Parts this process saw stored are only checked; when one is gone (swept, or
             # its transaction rolled back) the write is retried inserting it.
             prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
             row["state_blob_uri"] = self._state_uri(
-                session, tenant_id, checkpoint_id, encoded, prepared
+                session, tenant_id, checkpoint_id, external, prepared
             )
             try:
                 outcome = insert_checkpoint(
@@ -264,14 +287,18 @@ class CheckpointService:
         else:  # pragma: no cover - the last attempt checks no known part
             raise RuntimeError("checkpoint parts kept disappearing")
         self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
+        # The state's objects are held only for a caller that names its changed keys (the
+        # others gain nothing from them); their bytes always are.
+        kept = reusable(state, encoded, keep_values=changed_keys is not None)
+        self._encodings.put(tenant_id, execution_id, kept, encoded)
         written = self.parts.finish(prepared, outcome.new_digests)
-        self._fix_state_uri(session, tenant_id, row, encoded, prepared, written)
-        loaded = session.identity_map.get(session.identity_key(Execution, execution_id))
-        if loaded is not None:
-            set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
-        values = {("metadata_" if k == "metadata" else k): v for k, v in row.items()}
-        values["checkpoint_index"] = outcome.checkpoint_index
-        return CreatedCheckpoint(Checkpoint(**values), written)
+        self._fix_state_uri(session, tenant_id, row, external, prepared, written)
+        if session.identity_map:
+            key = _EXECUTION_MAPPER.identity_key_from_primary_key((execution_id,))
+            loaded = session.identity_map.get(key)
+            if loaded is not None:
+                set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
+        return CreatedCheckpoint(_transient_checkpoint(row, outcome.checkpoint_index), written)
 
     def _retention_days(self, session: Session, tenant_id: uuid.UUID) -> int | None:
         override = self._retention.get(session, tenant_id)
@@ -290,10 +317,9 @@ class CheckpointService:
         session: Session,
         tenant_id: uuid.UUID,
         checkpoint_id: uuid.UUID,
-        encoded: EncodedState,
+        digest: str | None,
         prepared: PreparedParts,
     ) -> str:
-        digest = self._largest_if_external(encoded)
         if digest is None:
             return inline_uri(checkpoint_id)
         # Large states only: one more query, to point at the object already stored.
@@ -307,11 +333,10 @@ class CheckpointService:
         session: Session,
         tenant_id: uuid.UUID,
         row: dict[str, Any],
-        encoded: EncodedState,
+        digest: str | None,
         prepared: PreparedParts,
         written: WriteResult,
     ) -> None:
-        digest = self._largest_if_external(encoded)
         if digest is None or digest in written.external_keys or digest not in prepared.keys:
             return
         if row["state_blob_uri"] != self.blobs.uri(prepared.keys[digest]):
@@ -409,10 +434,15 @@ class CheckpointService:
             if isinstance(checkpoint, Checkpoint)
             else self.get(uow, tenant_id, checkpoint)
         )
-        is_object, manifest = _parse_manifest(row)
-        raws = self.parts.read(uow.session, tenant_id, row.id, manifest)
-        whole = assemble(raws, is_object=is_object)
-        if sha256_hex(whole) != row.checksum:
+        manifest = _read_manifest(row)
+        # Each part is verified against its sha256 as it is loaded.
+        raws = self.parts.read(uow.session, tenant_id, row.id, manifest.parts)
+        whole = assemble(raws, is_object=manifest.is_object)
+        if manifest.version == WHOLE_STATE_CHECKSUM:
+            checksum = sha256_hex(whole)
+        else:
+            checksum = merkle_root(manifest.parts)
+        if checksum != row.checksum:
             raise corrupted(row.id, None, "the state does not match the checkpoint's checksum")
         return json.loads(whole)
 
@@ -516,9 +546,20 @@ class CheckpointService:
         self.blobs.close()
 
 
-def _parse_manifest(row: Checkpoint) -> tuple[bool, list[tuple[str | None, str]]]:
+def _transient_checkpoint(row: dict[str, Any], index: int) -> Checkpoint:
+    """The written row as a (transient) Checkpoint. Its attributes are set as loading sets
+    them, without the attribute events a constructor fires: nothing is pending on it."""
+    checkpoint: Checkpoint = _CHECKPOINT_MANAGER.new_instance()
+    values = checkpoint.__dict__
+    values.update(row)
+    values["metadata_"] = values.pop("metadata")
+    values["checkpoint_index"] = index
+    return checkpoint
+
+
+def _read_manifest(row: Checkpoint) -> Manifest:
     try:
-        return parse_manifest(row.state_manifest)
+        return read_manifest(row.state_manifest)
     except ValueError as exc:
         raise corrupted(row.id, None, f"its manifest is unreadable ({exc})") from None
 

@@ -8,30 +8,38 @@ heartbeat elsewhere).
 
 from __future__ import annotations
 
+import functools
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from omium.clock import utcnow
 from omium.domain.transitions import Action, check_transition
-from omium.domain.workflow import check_input_params, parse_workflow_definition
+from omium.domain.workflow import PINNED_AGENT_CONFIGS, check_input_params
 from omium.engine import journal
 from omium.engine.events import EventBatch, EventBus
 from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, NotFoundError
 from omium.schemas.executions import AgentSummary, ExecutionCreate, ExecutionList, Progress
 from omium.schemas.executions import Execution as ExecutionOut
+from omium.services import agent_configs, audit
+from omium.services.definition_cache import DefinitionCache
 from omium.store.db import Database
 from omium.store.models import (
     Agent,
+    AuditLog,
+    Base,
     Checkpoint,
     Execution,
+    ExecutionEvent,
     RecoveryAction,
     Rollback,
     StepAttempt,
     Workflow,
     WorkflowDefinition,
 )
+from omium.store.multi_insert import insert_rows
 from omium.store.uow import UnitOfWork
 from omium.types import ExecutionStatus
 
@@ -42,7 +50,6 @@ def to_schema(uow: UnitOfWork, row: Execution) -> ExecutionOut:
             select(Agent).where(Agent.execution_id == row.id).order_by(Agent.created_at, Agent.name)
         )
     )
-    agents.sort(key=lambda a: (a.config or {}).get("step", 0))
     total = len(agents)
     if not total:
         definition = uow.session.scalar(
@@ -52,6 +59,13 @@ def to_schema(uow: UnitOfWork, row: Execution) -> ExecutionOut:
             )
         )
         total = len((definition or {}).get("flow", []))
+    return execution_out(row, agents, total)
+
+
+def execution_out(row: Any, agents: Sequence[Any], total: int) -> ExecutionOut:
+    """The response of an execution ``row`` (an ORM row or a Core row labelled with the
+    attribute names) with its ``agents`` and its flow's ``total`` steps."""
+    agents = sorted(agents, key=lambda a: (a.config or {}).get("step", 0))
     done = sum(1 for a in agents if a.status == "completed")
     running = any(a.status == "running" for a in agents)
     current = min(total, done + (1 if running else 0)) if total else 0
@@ -95,11 +109,66 @@ def to_schema(uow: UnitOfWork, row: Execution) -> ExecutionOut:
     )
 
 
+def column_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` keyed by attribute name, keyed by column name (for a table-level INSERT,
+    which skips the ORM's bulk machinery); column defaults still apply."""
+    columns = _column_names(model)
+    return {columns[k]: v for k, v in values.items()}
+
+
+@functools.cache
+def _column_names(model: type[Base]) -> dict[str, str]:
+    return {a.key: a.columns[0].name for a in model.__mapper__.column_attrs}
+
+
+_EXECUTIONS = cast(Table, Execution.__table__)
+_AUDIT_LOGS = cast(Table, AuditLog.__table__)
+_EVENTS = cast(Table, ExecutionEvent.__table__)
+_EXECUTION_COLUMNS = [
+    getattr(Execution, attr.key).label(attr.key) for attr in Execution.__mapper__.column_attrs
+]
+_AGENT_FIELDS = ("id", "name", "agent_type", "status", "duration_ms", "output", "error", "config")
+_AGENT_COLUMNS = [getattr(Agent, name).label(f"agent_{name}") for name in _AGENT_FIELDS]
+
+
+# Built once: building a statement costs about as much as running it.
+_WORKFLOW_TO_START = select(
+    Workflow.id, Workflow.version, Workflow.status, Workflow.deleted_at
+).where(Workflow.id == bindparam("workflow_id"), Workflow.tenant_id == bindparam("tenant_id"))
+_EXECUTION_WITH_AGENTS = (
+    select(*_EXECUTION_COLUMNS, *_AGENT_COLUMNS)
+    .outerjoin(Agent, Agent.execution_id == Execution.id)
+    .where(Execution.id == bindparam("execution_id"), Execution.tenant_id == bindparam("tenant_id"))
+    .order_by(Agent.created_at, Agent.name)
+)
+
+
+class _AgentRow:
+    """The agent columns of a joined row, under the agent's attribute names."""
+
+    __slots__ = _AGENT_FIELDS
+
+    def __init__(self, row: Any) -> None:
+        for name in _AGENT_FIELDS:
+            setattr(self, name, getattr(row, f"agent_{name}"))
+
+
+class _PendingRow:
+    """A just-inserted execution: its values, and None for every column not set."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        return None
+
+
 class ExecutionService:
     def __init__(self, db: Database, checkpoints: journal.CheckpointStore, bus: EventBus) -> None:
         self.db = db
         self.checkpoints = checkpoints
         self.bus = bus
+        self.definitions = DefinitionCache()
 
     def _commit(self, uow: UnitOfWork, events: EventBatch) -> None:
         events.flush(uow.session)
@@ -111,45 +180,95 @@ class ExecutionService:
     def start(
         self, tenant_id: uuid.UUID, data: ExecutionCreate, *, triggered_by: uuid.UUID | None = None
     ) -> ExecutionOut:
-        """Create a pending execution of the workflow's current version; a worker runs it."""
+        """Create a pending execution of the workflow's current version; a worker runs it.
+
+        One transaction of Core statements: the workflow read, the execution, its audit row
+        (inside an :func:`omium.services.audit.audited` scope) and its queued event.
+        """
         events = EventBatch()
-        with UnitOfWork(self.db) as uow:
-            wf = uow.repo(Workflow, tenant_id).get(data.workflow_id)
+        # The read, then one write: on PostgreSQL a single statement inserts the execution,
+        # its audit row and its event (2 round trips in all, no transaction around them).
+        with self.db.statements() as conn:
+            wf = conn.execute(
+                _WORKFLOW_TO_START, {"workflow_id": data.workflow_id, "tenant_id": tenant_id}
+            ).first()
             if wf is None or wf.deleted_at is not None:
                 raise NotFoundError(
                     f"Workflow with ID '{data.workflow_id}' not found",
                     code=ErrorCode.WORKFLOW_NOT_FOUND,
                     details={"workflow_id": str(data.workflow_id)},
                 )
-            check_input_params(parse_workflow_definition(wf.definition), data.input_params)
-            row = uow.repo(Execution, tenant_id).add(
-                Execution(
-                    tenant_id=tenant_id,
-                    workflow_id=wf.id,
-                    workflow_version=wf.version,
-                    triggered_by=triggered_by,
-                    trigger_type=data.trigger_type.value,
-                    status=ExecutionStatus.PENDING.value,
-                    input_params=data.input_params,
-                    metadata_=data.metadata,
-                    checkpoint_count=0,
-                    retry_count=0,
+            if wf.status == "archived":
+                raise ConflictError(
+                    "The workflow is archived; publish it again to run it",
+                    details={"workflow_id": str(wf.id), "status": wf.status},
                 )
-            )
+            definition = self.definitions.parsed(conn, wf.id, wf.version)
+            if definition is None:  # pragma: no cover - every version is stored with its row
+                raise NotFoundError(
+                    f"Workflow '{wf.id}' has no version {wf.version}",
+                    code=ErrorCode.WORKFLOW_NOT_FOUND,
+                    details={"workflow_id": str(wf.id), "version": wf.version},
+                )
+            check_input_params(definition, data.input_params)
+            # The referenced agent configs as they are now: a later edit of one does not
+            # change this execution (as its workflow_version pins the definition).
+            pinned = agent_configs.resolve_refs(conn, tenant_id, definition)
+            metadata = {k: v for k, v in data.metadata.items() if k != PINNED_AGENT_CONFIGS}
+            if pinned:
+                metadata[PINNED_AGENT_CONFIGS] = pinned
+            now = utcnow()
+            values: dict[str, Any] = {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "workflow_id": wf.id,
+                "workflow_version": wf.version,
+                "triggered_by": triggered_by,
+                "trigger_type": data.trigger_type.value,
+                "status": ExecutionStatus.PENDING.value,
+                "input_params": data.input_params,
+                "metadata_": metadata,
+                "checkpoint_count": 0,
+                "retry_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            rows = [(_EXECUTIONS, column_values(Execution, values))]
+            audit_row = audit.insert_row_values(Execution, values)
+            if audit_row is not None:
+                audit_row.update(id=uuid.uuid4(), created_at=now)
+                rows.append((_AUDIT_LOGS, column_values(AuditLog, audit_row)))
             events.add(
                 tenant_id,
-                row.id,
+                values["id"],
                 "execution_queued",
                 workflow_id=str(wf.id),
                 workflow_version=wf.version,
             )
-            out = to_schema(uow, row)
-            self._commit(uow, events)
-            return out
+            rows.extend((_EVENTS, row) for row in events.take_rows())
+            insert_rows(conn, rows)
+        self.bus.publish(events)
+        return execution_out(_PendingRow(values), [], len(definition.flow))
 
     def get(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> ExecutionOut:
-        with UnitOfWork(self.db, read_only=True) as uow:
-            return to_schema(uow, uow.repo(Execution, tenant_id).require(execution_id))
+        # One statement (the execution joined with its agents): on PostgreSQL it runs
+        # without a transaction around it, which is its own consistent snapshot.
+        with self.db.read_connection() as conn:
+            rows = conn.execute(
+                _EXECUTION_WITH_AGENTS, {"execution_id": execution_id, "tenant_id": tenant_id}
+            ).all()
+            if not rows:
+                raise NotFoundError(
+                    f"Execution with ID '{execution_id}' not found",
+                    code=ErrorCode.EXECUTION_NOT_FOUND,
+                    details={"execution_id": str(execution_id)},
+                )
+            row = rows[0]
+            agents = [_AgentRow(r) for r in rows if r.agent_id is not None]
+            total = len(agents) or self.definitions.total_steps(
+                conn, row.workflow_id, row.workflow_version
+            )
+        return execution_out(row, agents, total)
 
     def list(
         self,

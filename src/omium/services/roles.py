@@ -10,6 +10,8 @@ from omium.errors import ConflictError
 from omium.schemas.access import RoleCreate, RoleList, RoleOut, RoleUpdate
 from omium.schemas.common import Pagination
 from omium.services import audit
+from omium.services.auth.cache import forget_user
+from omium.services.auth.epochs import bump_auth_epoch, holders_of
 from omium.services.auth.permissions import validate_permissions
 from omium.services.context import RequestContext
 from omium.store.db import Database
@@ -89,7 +91,11 @@ def update_role(db: Database, ctx: RequestContext, role_id: uuid.UUID, body: Rol
             role.permissions = validate_permissions(body.permissions, field="body.permissions")
         uow.session.flush()
         audit.record(uow, ctx, "role.update", AuditResourceType.ROLE, role.id, old, _snapshot(role))
+        changed = old != _snapshot(role)
+        holders = holders_of(uow.session, role.id) if changed else []
+        bump_auth_epoch(uow.session, holders)
         uow.commit()
+        forget_user(*holders)
         return RoleOut.model_validate(role)
 
 
@@ -97,6 +103,9 @@ def delete_role(db: Database, ctx: RequestContext, role_id: uuid.UUID) -> None:
     with UnitOfWork(db) as uow:
         role = _custom(uow, ctx, role_id)
         old = _snapshot(role)
+        holders = holders_of(uow.session, role.id)
+        bump_auth_epoch(uow.session, holders)
         uow.repo(Role, ctx.tenant_id).delete(role)
         audit.record(uow, ctx, "role.delete", AuditResourceType.ROLE, role_id, old, None)
         uow.commit()
+        forget_user(*holders)

@@ -12,6 +12,8 @@ from omium.errors import ConflictError, NotFoundError, PermissionDeniedError
 from omium.schemas.access import RoleRef, UserCreate, UserList, UserOut, UserUpdate
 from omium.schemas.common import Pagination
 from omium.services import audit
+from omium.services.auth.cache import forget_user
+from omium.services.auth.epochs import bump_auth_epoch
 from omium.services.auth.passwords import check_password_policy, hash_password
 from omium.services.context import RequestContext
 from omium.store.db import Database
@@ -169,7 +171,8 @@ def update_user(db: Database, ctx: RequestContext, user_id: uuid.UUID, body: Use
             user.hashed_password = hash_password(body.password)
             if user.status == "invited":
                 user.status = "active"
-        if body.status is not None and body.status != user.status:
+        status_changed = body.status is not None and body.status != user.status
+        if body.status is not None and status_changed:
             if body.status == "disabled":
                 if user.id == ctx.user_id:
                     raise ConflictError("You cannot disable yourself")
@@ -182,7 +185,11 @@ def update_user(db: Database, ctx: RequestContext, user_id: uuid.UUID, body: Use
         if body.password is not None:
             new["password_changed"] = True
         audit.record(uow, ctx, "user.update", AuditResourceType.USER, user.id, old, new)
+        if status_changed:
+            bump_auth_epoch(uow.session, [user.id])
         uow.commit()
+        if status_changed:
+            forget_user(user.id)
         return _out(uow, user)
 
 
@@ -199,13 +206,16 @@ def delete_user(db: Database, ctx: RequestContext, user_id: uuid.UUID) -> None:
         _revoke_keys_of(uow, user.id)
         try:
             repo.delete(user)
+            audit.record(uow, ctx, "user.delete", AuditResourceType.USER, user_id, old, None)
+            # The audit trail's references are checked at the commit (deferred).
+            uow.commit()
         except IntegrityError:
             raise ConflictError(
-                "This user created workflows and cannot be deleted; disable them instead",
+                "This user has created workflows or has an audit trail and cannot be deleted; "
+                "disable them instead",
                 details={"user_id": str(user_id)},
             ) from None
-        audit.record(uow, ctx, "user.delete", AuditResourceType.USER, user_id, old, None)
-        uow.commit()
+    forget_user(user_id)
 
 
 def grant_role(
@@ -227,7 +237,9 @@ def grant_role(
                 None,
                 {"role_id": role.id, "role": role.name},
             )
+            bump_auth_epoch(uow.session, [user.id])
             uow.commit()
+            forget_user(user.id)
         return _out(uow, user)
 
 
@@ -257,5 +269,7 @@ def revoke_role(
             {"role_id": role.id, "role": role.name},
             None,
         )
+        bump_auth_epoch(uow.session, [user.id])
         uow.commit()
+        forget_user(user.id)
         return _out(uow, user)

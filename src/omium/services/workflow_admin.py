@@ -33,23 +33,6 @@ def _require(uow: UnitOfWork, tenant_id: uuid.UUID, workflow_id: uuid.UUID) -> W
     return row
 
 
-def require_runnable(db: Database, ctx: RequestContext, workflow_id: uuid.UUID) -> None:
-    """404 for a missing workflow, 409 for an archived one (it cannot start executions)."""
-    with UnitOfWork(db, read_only=True) as uow:
-        row = uow.repo(Workflow, ctx.tenant_id).get(workflow_id)
-        if row is None or row.deleted_at is not None:
-            raise NotFoundError(
-                f"Workflow with ID '{workflow_id}' not found",
-                code=ErrorCode.WORKFLOW_NOT_FOUND,
-                details={"workflow_id": str(workflow_id)},
-            )
-        if row.status == "archived":
-            raise ConflictError(
-                "The workflow is archived; publish it again to run it",
-                details={"workflow_id": str(workflow_id), "status": row.status},
-            )
-
-
 def create(service: WorkflowService, ctx: RequestContext, body: WorkflowCreate) -> WorkflowOut:
     if ctx.user_id is None:
         raise ConflictError("A workflow needs a creating user; this API key has none")

@@ -1,4 +1,8 @@
-"""Workflows: create, publish a new definition version, read (each call one transaction)."""
+"""Workflows: create, publish a new definition version, read (each call one transaction).
+
+An agent's ``config_ref`` must name an agent config of the same tenant when the definition
+is stored; executions pin the referenced configs when they start.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from omium.domain.workflow import parse_workflow_definition
 from omium.errors import ErrorCode, NotFoundError
 from omium.schemas.workflows import Workflow as WorkflowOut
 from omium.schemas.workflows import WorkflowCreate
+from omium.services import agent_configs
 from omium.store.db import Database
 from omium.store.models import Workflow, WorkflowDefinition
 from omium.store.uow import UnitOfWork
@@ -41,8 +46,10 @@ class WorkflowService:
         self, tenant_id: uuid.UUID, data: WorkflowCreate, *, created_by: uuid.UUID
     ) -> WorkflowOut:
         """Validate and store a workflow; its definition becomes published version 1."""
-        definition = parse_workflow_definition(data.definition).to_json()
+        parsed = parse_workflow_definition(data.definition)
+        definition = parsed.to_json()
         with UnitOfWork(self.db) as uow:
+            agent_configs.resolve_refs(uow, tenant_id, parsed)
             now = utcnow()
             row = uow.repo(Workflow, tenant_id).add(
                 Workflow(
@@ -75,9 +82,11 @@ class WorkflowService:
         self, tenant_id: uuid.UUID, workflow_id: uuid.UUID, definition: dict[str, Any]
     ) -> WorkflowOut:
         """A new version of the definition; running executions keep the version they started."""
-        parsed = parse_workflow_definition(definition).to_json()
+        checked = parse_workflow_definition(definition)
+        parsed = checked.to_json()
         with UnitOfWork(self.db) as uow:
             row = uow.repo(Workflow, tenant_id).require(workflow_id, for_update=True)
+            agent_configs.resolve_refs(uow, tenant_id, checked)
             now = utcnow()
             row.version = row.version + 1
             row.definition = parsed

@@ -8,7 +8,8 @@ insert the checkpoint row.
 
 - PostgreSQL: one statement, three data-modifying CTEs, so a checkpoint costs one round trip
   plus the commit. The parts arrive as arrays (``unnest``), so the statement text does not
-  depend on the number of parts and psycopg prepares it once per connection.
+  depend on the number of parts and psycopg prepares it once per connection; their bytes go
+  in binary (``%(datas)b``): as a text array a 20 KB part costs the server 0.5 ms of hex.
 - SQLite: three hand-written statements sent straight to the driver (no writable CTEs in
   SQLite); in-process, they cost microseconds each, and the commit's fsync dominates.
 """
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table
+import orjson
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -124,7 +126,7 @@ WITH k AS (
     SELECT %(tenant_id)s, v.digest, v.compression, v.raw_size, v.stored_size, v.data,
            v.location, %(created_at)s
     FROM unnest(%(digests)s::varchar[], %(compressions)s::varchar[], %(raw_sizes)s::int[],
-                %(stored_sizes)s::int[], %(datas)s::bytea[], %(locations)s::varchar[])
+                %(stored_sizes)s::int[], %(datas)b::bytea[], %(locations)s::varchar[])
          AS v(digest, compression, raw_size, stored_size, data, location)
     WHERE EXISTS (SELECT 1 FROM e)
     ON CONFLICT DO NOTHING
@@ -158,7 +160,14 @@ def _driver_cursor(session: Session) -> Any:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    """A JSON column's value as compact JSON text (None stays SQL NULL)."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        # What orjson refuses (integers beyond 64 bits, say) the standard library may take.
+        return json.dumps(value, separators=(",", ":"))
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -251,11 +260,15 @@ _processors: dict[tuple[int, str], list[Processor]] = {}
 
 def _column_processors(dialect: Dialect, table: Table) -> list[Processor]:
     """The bind processors SQLAlchemy itself would apply, so raw SQL stores the same bytes
-    (UUIDs as hex, datetimes in SQLAlchemy's SQLite format, JSON as text)."""
+    (UUIDs as hex, datetimes in SQLAlchemy's SQLite format, JSON as compact text)."""
     key = (id(dialect), table.name)
     found = _processors.get(key)
     if found is None:
-        found = [c.type._cached_bind_processor(dialect) for c in table.columns]
+        # JSON columns: compact text, as on PostgreSQL (SQLAlchemy's default adds spaces).
+        found = [
+            _json if isinstance(c.type, JSON) else c.type._cached_bind_processor(dialect)
+            for c in table.columns
+        ]
         _processors[key] = found
     return found
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -82,12 +84,18 @@ def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> En
 class Database:
     """The engine and session factory of one process. Services open units of work from it."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = create_db_engine(url, echo=echo)
+        self.pool_size = pool_size
+        self.engine = create_db_engine(url, echo=echo, pool_size=pool_size)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.read_session_factory = sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
+        self._read_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine.execution_options(sqlite_begin="DEFERRED")
         )
 
     @property
@@ -97,6 +105,27 @@ class Database:
     def session(self, *, read_only: bool = False) -> Session:
         """A new session; ``read_only`` sessions do not take SQLite's write lock."""
         return (self.read_session_factory if read_only else self.session_factory)()
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A connection for a read of one statement: in autocommit on PostgreSQL (no BEGIN
+        and ROLLBACK round trips; a single statement sees one snapshot), in a deferred
+        transaction on SQLite (local, and beside the writer in WAL)."""
+        with self._read_engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A connection for a read followed by one write statement: on PostgreSQL each
+        statement commits on its own (autocommit, no BEGIN and COMMIT round trips), so the
+        write must be a single statement; on SQLite all form one write transaction, committed
+        at the end (rolled back on an error)."""
+        if self.engine.dialect.name == "postgresql":
+            with self._read_engine.connect() as conn:
+                yield conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
 
     def ping(self) -> None:
         """Run one trivial query; raises when the database cannot answer."""

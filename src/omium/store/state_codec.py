@@ -2,13 +2,19 @@
 
 A state is one JSON document. It is serialized canonically (sorted keys, compact separators,
 UTF-8 without escapes beyond JSON's own; see :func:`canonical_json`), so the same state
-always gives the same bytes and the same checksum.
+always gives the same bytes.
 
 For deduplication an object state is cut into *parts*, one per top-level key: the canonical
 bytes of that key's value. The canonical bytes of the whole state are exactly
 ``{"k1":<part1>,"k2":<part2>,...}`` with the keys in sorted order, so the whole can be
-reassembled from its parts byte for byte and its checksum verified without re-serializing.
-A state that is not an object is one part under the key ``None``.
+reassembled from its parts byte for byte. A state that is not an object is one part under
+the key ``None``.
+
+The checksum of a state is a Merkle root (:func:`merkle_root`): the sha256 of the canonical
+JSON of ``[[key, sha256 hex of the part], ...]`` in key order (key ``null`` for a state that
+is not an object). Each part is verified against its own sha256 and the list against the
+root, so the whole is verified without hashing it again; and a step that changed one key
+hashes that key only (:func:`encode_state` with the previous encoding).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import hashlib
 import json
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +119,8 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class EncodedState:
-    """A state cut into parts, with the checksum and size of its whole canonical form."""
+    """A state cut into parts, with its checksum (the Merkle root of its parts) and the size
+    of its whole canonical form."""
 
     parts: tuple[Part, ...]
     checksum: str
@@ -124,31 +132,90 @@ def _key_prefix(key: str) -> bytes:
     return canonical_json(key) + b":"
 
 
-def encode_state(state: Any) -> EncodedState:
-    """Cut ``state`` into per-key parts and compute the checksum of its canonical whole."""
-    whole = hashlib.sha256()
+def merkle_root(parts: Iterable[tuple[str | None, str]]) -> str:
+    """The checksum of a state from its ``(key, part sha256 hex)`` in key order."""
+    return sha256_hex(canonical_json([[key, digest] for key, digest in parts]))
+
+
+#: What :func:`encode_state` may reuse from a state's previous encoding: for each key, the
+#: value object that was encoded and its part.
+Previous = Mapping[str | None, tuple[Any, Part]]
+
+
+def _part(key: str | None, value: Any, previous: Previous | None, trusted: bool) -> Part:
+    if previous is not None:
+        hit = previous.get(key)
+        if hit is not None:
+            old_value, old_part = hit
+            # The caller vouches that this key did not change since the previous encoding,
+            # and it is the very object encoded then (not, say, a state restored from a
+            # checkpoint since): its bytes are the same.
+            if trusted and old_value is value:
+                return old_part
+            raw = canonical_json(value)
+            # Same bytes, same sha256: comparing is far cheaper than hashing again.
+            if raw == old_part.raw:
+                return old_part
+            return Part(key=key, raw=raw, digest=sha256_hex(raw))
+    raw = canonical_json(value)
+    return Part(key=key, raw=raw, digest=sha256_hex(raw))
+
+
+def encode_state(
+    state: Any,
+    *,
+    previous: Previous | None = None,
+    changed_keys: AbstractSet[str] | None = None,
+) -> EncodedState:
+    """Cut ``state`` into per-key parts; compute the size and checksum of its canonical whole.
+
+    ``previous`` is what an earlier encoding of this state's line kept (see
+    :func:`reusable`): a part whose bytes are unchanged is not hashed again. With
+    ``changed_keys`` the caller also vouches that every other top-level key holds the value
+    it held at that earlier encoding, unmutated: such a key whose value is the same object
+    is not even serialized again.
+    """
     if not isinstance(state, dict):
-        raw = canonical_json(state)
-        whole.update(raw)
-        part = Part(key=None, raw=raw, digest=sha256_hex(raw))
+        part = _part(None, state, previous, False)
         return EncodedState(
-            parts=(part,), checksum=whole.hexdigest(), size=len(raw), is_object=False
+            parts=(part,),
+            checksum=merkle_root([(None, part.digest)]),
+            size=len(part.raw),
+            is_object=False,
         )
+    keys = sorted(_check_keys(state))
     parts: list[Part] = []
-    size = 2
-    whole.update(b"{")
-    for index, key in enumerate(sorted(_check_keys(state))):
-        raw = canonical_json(state[key])
-        prefix = _key_prefix(key)
-        if index:
-            whole.update(b",")
-            size += 1
-        whole.update(prefix)
-        whole.update(raw)
-        size += len(prefix) + len(raw)
-        parts.append(Part(key=key, raw=raw, digest=sha256_hex(raw)))
-    whole.update(b"}")
-    return EncodedState(parts=tuple(parts), checksum=whole.hexdigest(), size=size, is_object=True)
+    size = 1 + len(keys) if keys else 2  # the braces and the commas
+    for key in keys:
+        trusted = changed_keys is not None and key not in changed_keys
+        part = _part(key, state[key], previous, trusted)
+        size += len(_key_prefix(key)) + len(part.raw)
+        parts.append(part)
+    return EncodedState(
+        parts=tuple(parts),
+        checksum=merkle_root([(part.key, part.digest) for part in parts]),
+        size=size,
+        is_object=True,
+    )
+
+
+def reusable(
+    state: Any, encoded: EncodedState, *, keep_values: bool = True
+) -> dict[str | None, tuple[Any, Part]]:
+    """What a later :func:`encode_state` of the same line may reuse from this encoding.
+
+    Without ``keep_values`` the state's objects are not held (only their bytes): a later
+    encoding then compares bytes, it never skips serializing a key.
+    """
+    if not encoded.is_object:
+        return {None: (state if keep_values else _NOT_KEPT, encoded.parts[0])}
+    if not keep_values:
+        return {part.key: (_NOT_KEPT, part) for part in encoded.parts}
+    return {part.key: (state[part.key], part) for part in encoded.parts}
+
+
+#: Stands for a value not kept: no state value is this object.
+_NOT_KEPT = object()
 
 
 def _check_keys(state: dict[Any, Any]) -> Iterable[str]:
@@ -169,8 +236,8 @@ def assemble(parts: Iterable[tuple[str | None, bytes]], *, is_object: bool) -> b
 
 
 def canonical_state(state: Any) -> bytes:
-    """The canonical bytes of a whole state: its parts assembled (what ``checksum`` and
-    ``state_size_bytes`` describe). For most states this equals :func:`canonical_json` of
+    """The canonical bytes of a whole state: its parts assembled (what ``state_size_bytes``
+    describes). For most states this equals :func:`canonical_json` of
     the state; it differs only where one value needs the standard-library fallback."""
     encoded = encode_state(state)
     return assemble([(p.key, p.raw) for p in encoded.parts], is_object=encoded.is_object)

@@ -6,10 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from omium.api.deps import Limit, Offset, RuntimeDep, require
 from omium.api.errors import ERROR_RESPONSES
+from omium.api.responses import json_response
 from omium.schemas.common import Pagination
 from omium.schemas.executions import ExecutionCreate, RecoverRequest, ResumeRequest
 from omium.schemas.resources import (
@@ -48,7 +49,7 @@ class EngineServices:
     checkpoints: CheckpointService
 
 
-def services_of(request: Request) -> EngineServices:
+async def services_of(request: Request) -> EngineServices:
     services: EngineServices = request.app.state.engine_services
     return services
 
@@ -148,19 +149,25 @@ def archive_workflow(
 # ------------------------------------------------------------------------------ executions
 
 
-@router.post("/executions", operation_id="start_execution", status_code=201, tags=["executions"])
+@router.post(
+    "/executions",
+    operation_id="start_execution",
+    status_code=201,
+    tags=["executions"],
+    response_model=ExecutionEnvelope,
+)
 def start_execution(
     body: ExecutionCreate,
-    rt: RuntimeDep,
     svc: Svc,
     ctx: Annotated[RequestContext, Depends(require("execution:create"))],
-) -> ExecutionEnvelope:
+    response: Response,
+) -> Response:
     """Start an execution of the workflow's current version. It is `pending` until a worker
     claims it; beyond the tenant's `max_concurrent_executions` it waits (queued)."""
-    workflow_admin.require_runnable(rt.db, ctx, body.workflow_id)
     with audit.audited(ctx, "execution.start", AuditResourceType.EXECUTION, Execution):
         out = svc.executions.start(ctx.tenant_id, body, triggered_by=ctx.user_id)
-    return ExecutionEnvelope(execution=out, message="Execution started successfully")
+    envelope = ExecutionEnvelope(execution=out, message="Execution started successfully")
+    return json_response(envelope, 201, response)
 
 
 @router.get("/executions", operation_id="list_executions", tags=["executions"])
@@ -185,14 +192,21 @@ def list_executions(
     )
 
 
-@router.get("/executions/{execution_id}", operation_id="get_execution", tags=["executions"])
+@router.get(
+    "/executions/{execution_id}",
+    operation_id="get_execution",
+    tags=["executions"],
+    response_model=ExecutionEnvelope,
+)
 def get_execution(
     execution_id: uuid.UUID,
     svc: Svc,
     ctx: Annotated[RequestContext, Depends(require("execution:read"))],
-) -> ExecutionEnvelope:
+    response: Response,
+) -> Response:
     """The execution with its progress and agents."""
-    return ExecutionEnvelope(execution=svc.executions.get(ctx.tenant_id, execution_id))
+    envelope = ExecutionEnvelope(execution=svc.executions.get(ctx.tenant_id, execution_id))
+    return json_response(envelope, 200, response)
 
 
 @router.post(

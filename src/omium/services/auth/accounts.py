@@ -80,6 +80,7 @@ def _issue_tokens(
         roles=roles,
         permissions=permissions,
         ttl_seconds=kit.settings.access_token_ttl_seconds,
+        auth_epoch=user.auth_epoch or 0,
     )
     refresh, refresh_hash = new_refresh_token()
     uow.session.add(

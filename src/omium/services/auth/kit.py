@@ -23,7 +23,7 @@ class AuthKit:
         self.db = db
         self.settings = settings
         self.keys = SigningKeys(db, token_ttl_seconds=settings.access_token_ttl_seconds)
-        self.authenticator = Authenticator(db, self.keys)
+        self.authenticator = Authenticator(db, self.keys, cache_seconds=settings.auth_cache_seconds)
 
     def start(self) -> None:
         """Create the first signing key and server secret when there are none yet."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,18 @@ from omium.services.auth.principal import Principal
 #: Claims every access token must carry (LLD §6.1).
 REQUIRED_CLAIMS = ("sub", "tenant_id", "email", "roles", "permissions", "iat", "exp")
 REFRESH_TOKEN_PREFIX = "omr_"
+#: Beyond LLD §6.1: the user's auth epoch when the token was issued. Disabling the user or
+#: changing their roles bumps the epoch, and every token issued before stops working.
+EPOCH_CLAIM = "auth_epoch"
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """What a verified access token says."""
+
+    principal: Principal
+    auth_epoch: int
+    expires_at: float
 
 
 def issue_access_token(
@@ -28,6 +41,7 @@ def issue_access_token(
     roles: list[str],
     permissions: list[str],
     ttl_seconds: int,
+    auth_epoch: int = 0,
     now: datetime | None = None,
 ) -> str:
     issued = now or datetime.now(UTC)
@@ -43,6 +57,7 @@ def issue_access_token(
         "iat": int(issued.timestamp()),
         "exp": int((issued + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": uuid.uuid4().hex,
+        EPOCH_CLAIM: auth_epoch,
     }
     return jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
 
@@ -51,8 +66,8 @@ def _invalid(reason: str) -> AuthError:
     return AuthError("Invalid access token", details={"reason": reason})
 
 
-def decode_access_token(keys: SigningKeys, token: str) -> Principal:
-    """The principal of a valid access token; 401 for anything else.
+def decode_access_token(keys: SigningKeys, token: str) -> AccessToken:
+    """The principal and epoch of a validly signed access token; 401 for anything else.
 
     Only RS256 is accepted, with a key id we published: ``alg: none``, HS256 signed with the
     public key, a foreign key, a tampered payload or a missing claim all fail here.
@@ -83,13 +98,18 @@ def decode_access_token(keys: SigningKeys, token: str) -> Principal:
         permissions = claims["permissions"]
         if not isinstance(roles, list) or not isinstance(permissions, list):
             raise ValueError("roles and permissions must be lists")
-        return Principal(
+        # Tokens issued before epochs existed carry none: they belong to epoch 0.
+        epoch = claims.get(EPOCH_CLAIM, 0)
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            raise ValueError("the auth epoch must be an integer")
+        principal = Principal(
             tenant_id=uuid.UUID(str(claims["tenant_id"])),
             user_id=uuid.UUID(str(claims["sub"])),
             email=str(claims["email"]),
             roles=tuple(str(r) for r in roles),
             permissions=frozenset(str(p) for p in permissions),
         )
+        return AccessToken(principal, epoch, float(claims["exp"]))
     except (ValueError, TypeError):
         raise _invalid("claims of the wrong type") from None
 

@@ -99,6 +99,11 @@ class User(Base):
         String(50), default="active", server_default=text("'active'")
     )
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Beyond the LLD: bumped when the user is disabled or their roles change; an access
+    #: token carries the epoch it was issued in and is refused once the epoch moved on.
+    auth_epoch: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     timezone: Mapped[str | None] = mapped_column(
         String(50), default="UTC", server_default=text("'UTC'")
