@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, cast
@@ -57,6 +57,7 @@ class CheckpointStore(Protocol):
         postconditions: Any | None = None,
         validation_passed: bool = True,
         metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
     ) -> Checkpoint: ...
 
     def get_state(

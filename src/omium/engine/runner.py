@@ -121,6 +121,8 @@ class Runner:
         self._handoffs: dict[int, asyncio.Task[StepOutcome]] = {}
         self._awaiting: set[int] = set()
         self._consensus_ms = 0.0
+        # State keys written since this boundary's last checkpoint (None: none taken yet).
+        self._changed: set[str] | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -158,6 +160,11 @@ class Runner:
     ) -> journal.CheckpointRef:
         # The agent link is set with the boundary's other rows (one statement), not checked
         # by a query per checkpoint: the agents row is this runner's own.
+        # Within a boundary no agent runs between two checkpoints, so after the first one
+        # the keys written since are all that can differ (the checkpoint service then reuses
+        # the other keys' encoding). The first checkpoint of a boundary names none: an agent
+        # may have changed a value it was given in place.
+        changed, self._changed = self._changed, set()
         row = self.deps.checkpoints.create(
             uow,
             self.tenant_id,
@@ -173,6 +180,7 @@ class Runner:
                 "attempt": step.attempts,
                 "worker": self.worker_id,
             },
+            changed_keys=changed,
         )
         events.add(
             self.tenant_id,
@@ -455,6 +463,7 @@ class Runner:
         events = EventBatch()
         writes = journal.BoundaryWrites()
         now = utcnow()
+        self._changed = None
         with UnitOfWork(self.deps.db) as uow:
             s = uow.session
             if first:
@@ -475,6 +484,8 @@ class Runner:
             for outcome in completed:
                 st = self.steps[outcome.step]
                 self.state.update(outcome.outputs)
+                if self._changed is not None:
+                    self._changed.update(outcome.outputs)
                 agent = self.definition.agent_of(st.spec)
                 for name in st.spec.checkpoints:
                     self._checkpoint(
