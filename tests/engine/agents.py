@@ -191,3 +191,10 @@ def spin_marked(ctx: AgentContext) -> dict[str, Any]:
         raise
     finally:
         (marks / "left").write_text(outcome)
+
+
+@agent("appender")
+def appender(ctx: AgentContext) -> dict[str, Any]:
+    # Changes a value it was given in place (not one of its outputs), as careless code does.
+    ctx.inputs["log"].append(ctx.step)
+    return {f"seen_{ctx.step}": len(ctx.inputs["log"])}

@@ -102,3 +102,38 @@ def test_ten_step_linear_workflow(env: Env) -> None:
     ex = env.run(linear(10))
     assert ex.status == "completed", ex.error
     assert ex.checkpoint_count == 20
+
+
+def test_checkpoints_hold_the_state_even_when_an_agent_changes_an_input_in_place(
+    env: Env,
+) -> None:
+    # The runner tells the checkpoint service which keys changed only between two
+    # checkpoints of one boundary; an in-place change made by an agent must still reach the
+    # next checkpoint, and every checkpoint must hold the state the runner went on with.
+    definition = {
+        "agents": [{"id": f"a{i}", "config": {"handler": "appender"}} for i in (1, 2, 3)],
+        "flow": [
+            {"step": i, "agent": f"a{i}", "depends_on": [i - 1] if i > 1 else []} for i in (1, 2, 3)
+        ],
+    }
+    ex = env.run(definition, log=[])
+    assert ex.status == "completed", ex.error
+    assert ex.result == {"log": [1, 2, 3], "seen_1": 1, "seen_2": 2, "seen_3": 3}
+    with UnitOfWork(env.db, read_only=True) as uow:
+        rows = list(
+            uow.session.scalars(
+                select(Checkpoint)
+                .where(Checkpoint.execution_id == ex.id)
+                .order_by(Checkpoint.checkpoint_index)
+            )
+        )
+        states = {
+            r.checkpoint_name: env.engine.deps.checkpoints.get_state(uow, env.tenant_id, r)
+            for r in rows
+        }
+    assert states["a1_start"]["log"] == []
+    assert states["a1_complete"]["log"] == [1]
+    assert states["a2_start"]["log"] == [1]
+    assert states["a2_complete"]["log"] == [1, 2]
+    assert states["a3_start"] == {"log": [1, 2], "seen_1": 1, "seen_2": 2}
+    assert states["a3_complete"] == ex.result

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ColumnDefault, Table, Uuid
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from omium.store.types import UTCDateTime
@@ -46,11 +46,18 @@ def sql(dialect: str, text: str) -> str:
     return _PLACEHOLDER.sub(r"%(\1)s", text.replace("%", "%%"))
 
 
-def cursor(session: Session) -> Any:
-    """A driver cursor on the session's connection, in its transaction (begun if need be)."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+def cursor(target: Session | Connection) -> Any:
+    """A driver cursor on the session's connection, in its transaction (begun if need be);
+    or on a plain connection (a read of one statement, see ``Database.read_connection``)."""
+    if isinstance(target, Connection):
+        return target.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    if target.new or target.dirty or target.deleted:
+        target.flush()
+    return target.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def dialect_of(target: Session | Connection) -> Dialect:
+    return target.dialect if isinstance(target, Connection) else target.get_bind().dialect
 
 
 def _sqlite_datetime(value: datetime) -> str:
@@ -221,11 +228,11 @@ def update(
 
 
 def execute(
-    session: Session, key: str, text: str, params: Mapping[str, Any] | None = None
+    target: Session | Connection, key: str, text: str, params: Mapping[str, Any] | None = None
 ) -> list[tuple[Any, ...]]:
     """Run a hand-written statement (its text cached under ``key``); returns its rows."""
-    dialect = session.get_bind().dialect.name
-    cur = cursor(session)
+    dialect = dialect_of(target).name
+    cur = cursor(target)
     try:
         cur.execute(_cached((dialect, key), lambda: text), params or {})
         return list(cur.fetchall()) if cur.description is not None else []

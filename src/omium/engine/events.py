@@ -16,15 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
-from omium.engine import driver
 from omium.store.models import ExecutionEvent
 
 log = logging.getLogger(__name__)
-_EVENTS = cast(Table, ExecutionEvent.__table__)
 
 EVENT_TYPES = frozenset(
     {
@@ -87,9 +85,13 @@ class EventBatch:
 
     def flush(self, session: Session) -> None:
         """Insert the events into the outbox, in the caller's transaction."""
-        driver.insert(session, _EVENTS, self.take_rows())
+        rows = self.take_rows()
+        if rows:
+            # The table, not the mapped class: a plain INSERT without the ORM's bulk machinery.
+            session.execute(insert(_EVENTS), rows)
 
 
+_EVENTS = cast(Table, ExecutionEvent.__table__)
 Subscriber = Callable[[Event], None]
 
 

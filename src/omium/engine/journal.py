@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Table
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
@@ -27,6 +28,7 @@ from omium.store.models import (
     Checkpoint,
     Execution,
     ExecutionEvent,
+    ExecutionMetrics,
     StepAttempt,
     WorkflowDefinition,
 )
@@ -38,6 +40,7 @@ ATTEMPTS = cast(Table, StepAttempt.__table__)
 CHECKPOINTS = cast(Table, Checkpoint.__table__)
 EVENTS = cast(Table, ExecutionEvent.__table__)
 DEFINITIONS = cast(Table, WorkflowDefinition.__table__)
+METRICS = cast(Table, ExecutionMetrics.__table__)
 
 
 class CheckpointStore(Protocol):
@@ -57,6 +60,7 @@ class CheckpointStore(Protocol):
         postconditions: Any | None = None,
         validation_passed: bool = True,
         metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
     ) -> Checkpoint: ...
 
     def get_state(
@@ -174,14 +178,16 @@ def _json_list(value: Any) -> list[Any]:
     return list(json.loads(value) if isinstance(value, str | bytes) else value)
 
 
-def definition(session: Session, workflow_id: uuid.UUID, version: int | None) -> ParsedDefinition:
+def definition(
+    session: Session | Connection, workflow_id: uuid.UUID, version: int | None
+) -> ParsedDefinition:
     """Version ``version`` of the workflow's definition, parsed (cached: versions never
     change once stored). NotFoundError when there is no such version."""
     key = (workflow_id, version)
     found = _definitions.get(key)
     if found is not None:
         return found
-    as_uuid = driver.processors(session.get_bind().dialect, DEFINITIONS)["workflow_id"]
+    as_uuid = driver.processors(driver.dialect_of(session), DEFINITIONS)["workflow_id"]
     rows = driver.execute(
         session,
         "journal.definition",
@@ -200,13 +206,16 @@ def definition(session: Session, workflow_id: uuid.UUID, version: int | None) ->
     return found
 
 
-def load_snapshot(uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> Snapshot:
-    session = uow.session
-    dialect = session.get_bind().dialect
+def load_snapshot(
+    target: Session | Connection, tenant_id: uuid.UUID, execution_id: uuid.UUID
+) -> Snapshot:
+    """The execution as a runner (re)starts from: one statement (plus the definition, the
+    first time this process runs its version). NotFoundError when not in the tenant."""
+    dialect = driver.dialect_of(target)
     procs = driver.processors(dialect, EXECUTIONS)
     as_uuid = procs["id"]
     rows = driver.execute(
-        session,
+        target,
         "journal.snapshot",
         _SNAPSHOT["postgresql" if dialect.name == "postgresql" else "sqlite"],
         {
@@ -215,7 +224,11 @@ def load_snapshot(uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID
         },
     )
     if not rows:
-        raise uow.repo(Execution, tenant_id).not_found(execution_id)
+        raise NotFoundError(
+            f"Execution with ID '{execution_id}' not found",
+            code=ErrorCode.EXECUTION_NOT_FOUND,
+            details={"execution_id": str(execution_id)},
+        )
     row = rows[0]
     results = driver.result_processors(dialect, EXECUTIONS)
     head = ExecutionHead(
@@ -224,7 +237,7 @@ def load_snapshot(uow: UnitOfWork, tenant_id: uuid.UUID, execution_id: uuid.UUID
             for name, value in zip(_HEAD_COLUMNS, row[:6], strict=True)
         )
     )
-    parsed = definition(session, head.workflow_id, head.workflow_version)
+    parsed = definition(target, head.workflow_id, head.workflow_version)
     checkpoints = sorted(
         (
             CheckpointRef(uuid.UUID(str(cid)), name, int(index), step, kind or "")
@@ -270,23 +283,27 @@ def fence(
     return str(rows[0][0])
 
 
-_COUNTS = """
-SELECT (SELECT count(*) FROM checkpoints WHERE execution_id = :id),
-       (SELECT count(*) FROM rollbacks WHERE execution_id = :id),
-       (SELECT count(*) FROM failures WHERE execution_id = :id)
+_EXECUTION_METRICS = """
+INSERT INTO execution_metrics (id, execution_id, total_duration_ms, checkpoint_overhead_ms,
+  consensus_overhead_ms, total_llm_calls, total_tokens, total_cost_usd, checkpoint_count,
+  rollback_count, failure_count, retry_count, measured_at)
+VALUES (:id, :execution_id, :total_duration_ms, :checkpoint_overhead_ms,
+  :consensus_overhead_ms, :total_llm_calls, :total_tokens, :total_cost_usd,
+  (SELECT count(*) FROM checkpoints WHERE execution_id = :execution_id),
+  (SELECT count(*) FROM rollbacks WHERE execution_id = :execution_id),
+  (SELECT count(*) FROM failures WHERE execution_id = :execution_id),
+  :retry_count, :measured_at)
 """
 
 
-def counts(session: Session, execution_id: uuid.UUID) -> dict[str, int]:
-    """Checkpoints, rollbacks and failures of an execution, in one round trip."""
-    as_uuid = driver.processors(session.get_bind().dialect, EXECUTIONS)["id"]
-    row = driver.execute(
-        session,
-        "journal.counts",
-        _COUNTS,
-        {"id": as_uuid(execution_id) if as_uuid else execution_id},
-    )[0]
-    return {"checkpoints": int(row[0]), "rollbacks": int(row[1]), "failures": int(row[2])}
+def insert_execution_metrics(session: Session, **values: Any) -> None:
+    """The execution's metrics row; its checkpoint, rollback and failure counts are counted
+    by the same statement (one round trip)."""
+    row = driver.with_defaults(METRICS, values)
+    for counted in ("checkpoint_count", "rollback_count", "failure_count"):
+        row.pop(counted, None)
+    params = driver.bind(driver.processors(session.get_bind().dialect, METRICS), row)
+    driver.execute(session, "journal.execution_metrics", _EXECUTION_METRICS, params)
 
 
 def insert_agents(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -40,12 +40,11 @@ from omium.engine.events import EventBatch, EventBus
 from omium.engine.step import StepOutcome, run_attempt
 from omium.errors import CheckpointCorruptedError, OmiumError
 from omium.store.db import Database
-from omium.store.models import AgentMetrics, ExecutionMetrics
+from omium.store.models import AgentMetrics
 from omium.store.uow import UnitOfWork
 from omium.types import ExecutionStatus
 
 log = logging.getLogger(__name__)
-EXECUTION_METRICS = cast(Table, ExecutionMetrics.__table__)
 AGENT_METRICS = cast(Table, AgentMetrics.__table__)
 
 #: A hook run after a step's checkpoints are committed and before its successors start:
@@ -121,6 +120,8 @@ class Runner:
         self._handoffs: dict[int, asyncio.Task[StepOutcome]] = {}
         self._awaiting: set[int] = set()
         self._consensus_ms = 0.0
+        # State keys written since this boundary's last checkpoint (None: none taken yet).
+        self._changed: set[str] | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -158,6 +159,11 @@ class Runner:
     ) -> journal.CheckpointRef:
         # The agent link is set with the boundary's other rows (one statement), not checked
         # by a query per checkpoint: the agents row is this runner's own.
+        # Within a boundary no agent runs between two checkpoints, so after the first one
+        # the keys written since are all that can differ (the checkpoint service then reuses
+        # the other keys' encoding). The first checkpoint of a boundary names none: an agent
+        # may have changed a value it was given in place.
+        changed, self._changed = self._changed, set()
         row = self.deps.checkpoints.create(
             uow,
             self.tenant_id,
@@ -173,6 +179,7 @@ class Runner:
                 "attempt": step.attempts,
                 "worker": self.worker_id,
             },
+            changed_keys=changed,
         )
         events.add(
             self.tenant_id,
@@ -191,73 +198,71 @@ class Runner:
     # ------------------------------------------------------------------ load
 
     def _load(self) -> None:
-        with UnitOfWork(self.deps.db, read_only=True) as uow:
-            snap = journal.load_snapshot(uow, self.tenant_id, self.execution_id)
-            ex = snap.execution
-            meta = dict(ex.metadata or {})
-            # The agent configs the execution pinned at start replace its agents' config_refs.
-            self.definition = apply_agent_configs(
-                snap.definition, meta.get(PINNED_AGENT_CONFIGS) or {}
-            )
-            self._version = ex.workflow_version
-            self.started_at = ex.started_at or utcnow()
-            self.input_params = dict(ex.input_params or {})
-            self.retry_count = ex.retry_count or 0
-            self.prompts: dict[str, str] = {
-                k: v["prompt"] for k, v in meta.get("agent_overrides", {}).items() if "prompt" in v
-            }
-            self.first_run = not snap.checkpoints and not snap.attempts
-            live = {c.name: c for c in snap.checkpoints}
-            last = snap.checkpoints[-1] if snap.checkpoints else None
-            self._last_checkpoint = last.name if last else None
-            self.last_checkpoint_id = last.id if last else None
-            self.state: dict[str, Any] = (
-                dict(self.deps.checkpoints.get_state(uow, self.tenant_id, last.id))
-                if last
-                else dict(self.input_params)
-            )
-            self.steps: dict[int, _Step] = {}
-            self._new_agents: list[dict[str, Any]] = []
-            for spec in self.definition.flow:
-                key = self.definition.step_key(spec)
-                agent_row = snap.agents.get(spec.step)
-                if agent_row is None:
-                    agent_row = uuid.uuid4()
-                    aspec = self.definition.agent_of(spec)
-                    self._new_agents.append(
-                        {
-                            "id": agent_row,
-                            "execution_id": self.execution_id,
-                            "name": aspec.id,
-                            "agent_type": aspec.handler,
-                            "framework": aspec.framework,
-                            "status": "pending",
-                            "config": {
-                                **aspec.config.model_dump(mode="json", exclude_none=True),
-                                "step": spec.step,
-                                "display_name": aspec.name or aspec.id,
-                            },
-                        }
-                    )
-                st = _Step(spec, key, agent_row, start=live.get(f"{key}_start"))
-                st.done = f"{key}_complete" in live
-                mine = [a for a in snap.attempts if a.step == spec.step]
-                st.attempts = len(mine)
-                st.failed = sum(1 for a in mine if a.status == "failed")
-                if spec.step in snap.actions:
-                    st.pending_action, st.pending_failure = snap.actions[spec.step]
-                self.steps[spec.step] = st
-            self.stale_attempts = any(a.status == "running" for a in snap.attempts)
-            # A handoff accepted before a crash shows as a started successor; any other done
-            # consensus step hands over again before its successors may start.
-            self._handoffs_due = [
-                n
-                for n, st in sorted(self.steps.items())
-                if st.done
-                and self._needs_handoff(n)
-                and not any(self.steps[m].start for m in self._successors(n))
-            ]
-            self._awaiting.update(self._handoffs_due)
+        # One statement outside a transaction (PostgreSQL: no BEGIN/ROLLBACK round trips).
+        with self.deps.db.read_connection() as conn:
+            snap = journal.load_snapshot(conn, self.tenant_id, self.execution_id)
+        ex = snap.execution
+        meta = dict(ex.metadata or {})
+        # The agent configs the execution pinned at start replace its agents' config_refs.
+        self.definition = apply_agent_configs(snap.definition, meta.get(PINNED_AGENT_CONFIGS) or {})
+        self._version = ex.workflow_version
+        self.started_at = ex.started_at or utcnow()
+        self.input_params = dict(ex.input_params or {})
+        self.retry_count = ex.retry_count or 0
+        self.prompts: dict[str, str] = {
+            k: v["prompt"] for k, v in meta.get("agent_overrides", {}).items() if "prompt" in v
+        }
+        self.first_run = not snap.checkpoints and not snap.attempts
+        live = {c.name: c for c in snap.checkpoints}
+        last = snap.checkpoints[-1] if snap.checkpoints else None
+        self._last_checkpoint = last.name if last else None
+        self.last_checkpoint_id = last.id if last else None
+        self.state: dict[str, Any] = dict(self.input_params)
+        if last is not None:
+            with UnitOfWork(self.deps.db, read_only=True) as uow:
+                self.state = dict(self.deps.checkpoints.get_state(uow, self.tenant_id, last.id))
+        self.steps: dict[int, _Step] = {}
+        self._new_agents: list[dict[str, Any]] = []
+        for spec in self.definition.flow:
+            key = self.definition.step_key(spec)
+            agent_row = snap.agents.get(spec.step)
+            if agent_row is None:
+                agent_row = uuid.uuid4()
+                aspec = self.definition.agent_of(spec)
+                self._new_agents.append(
+                    {
+                        "id": agent_row,
+                        "execution_id": self.execution_id,
+                        "name": aspec.id,
+                        "agent_type": aspec.handler,
+                        "framework": aspec.framework,
+                        "status": "pending",
+                        "config": {
+                            **aspec.config.model_dump(mode="json", exclude_none=True),
+                            "step": spec.step,
+                            "display_name": aspec.name or aspec.id,
+                        },
+                    }
+                )
+            st = _Step(spec, key, agent_row, start=live.get(f"{key}_start"))
+            st.done = f"{key}_complete" in live
+            mine = [a for a in snap.attempts if a.step == spec.step]
+            st.attempts = len(mine)
+            st.failed = sum(1 for a in mine if a.status == "failed")
+            if spec.step in snap.actions:
+                st.pending_action, st.pending_failure = snap.actions[spec.step]
+            self.steps[spec.step] = st
+        self.stale_attempts = any(a.status == "running" for a in snap.attempts)
+        # A handoff accepted before a crash shows as a started successor; any other done
+        # consensus step hands over again before its successors may start.
+        self._handoffs_due = [
+            n
+            for n, st in sorted(self.steps.items())
+            if st.done
+            and self._needs_handoff(n)
+            and not any(self.steps[m].start for m in self._successors(n))
+        ]
+        self._awaiting.update(self._handoffs_due)
 
     def _ready(self) -> list[_Step]:
         done = {n for n, s in self.steps.items() if s.done}
@@ -455,6 +460,7 @@ class Runner:
         events = EventBatch()
         writes = journal.BoundaryWrites()
         now = utcnow()
+        self._changed = None
         with UnitOfWork(self.deps.db) as uow:
             s = uow.session
             if first:
@@ -475,6 +481,8 @@ class Runner:
             for outcome in completed:
                 st = self.steps[outcome.step]
                 self.state.update(outcome.outputs)
+                if self._changed is not None:
+                    self._changed.update(outcome.outputs)
                 agent = self.definition.agent_of(st.spec)
                 for name in st.spec.checkpoints:
                     self._checkpoint(
@@ -631,25 +639,15 @@ class Runner:
 
     def _write_metrics(self, uow: UnitOfWork, duration: int) -> None:
         s = uow.session
-        counts = journal.counts(s, self.execution_id)
         now = utcnow()
-        driver.insert(
+        journal.insert_execution_metrics(
             s,
-            EXECUTION_METRICS,
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "execution_id": self.execution_id,
-                    "total_duration_ms": duration,
-                    "checkpoint_overhead_ms": int(self._checkpoint_ms),
-                    "consensus_overhead_ms": int(self._consensus_ms),
-                    "checkpoint_count": counts["checkpoints"],
-                    "rollback_count": counts["rollbacks"],
-                    "failure_count": counts["failures"],
-                    "retry_count": self.retry_count,
-                    "measured_at": now,
-                }
-            ],
+            execution_id=self.execution_id,
+            total_duration_ms=duration,
+            checkpoint_overhead_ms=int(self._checkpoint_ms),
+            consensus_overhead_ms=int(self._consensus_ms),
+            retry_count=self.retry_count,
+            measured_at=now,
         )
         rows = [
             {
