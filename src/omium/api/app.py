@@ -74,8 +74,9 @@ def create_app(
         # database not yet migrated is reported by /ready; the keys then load on first use.
         # Sync routes run in anyio's thread pool, each holding at most one pooled database
         # connection at a time: more threads than pooled connections would open and close
-        # overflow connections on every burst.
-        to_thread.current_default_thread_limiter().total_tokens = runtime.db.pool_size
+        # overflow connections on every burst. Two connections stay for the relay thread.
+        threads = max(1, runtime.db.pool_size - 2)
+        to_thread.current_default_thread_limiter().total_tokens = threads
         try:
             kit.start()
         except SQLAlchemyError as exc:
@@ -86,7 +87,6 @@ def create_app(
         if relay is not None:
             relay.stop()
         await limiter.aclose()
-        limiter.close()
         if cache is not None:
             cache.close()
         if owns_engine:

@@ -70,7 +70,7 @@ async def _limit(request: Request, response: Response, subject: str) -> None:
     path = getattr(route, "path", request.url.path)
     limit = request.app.state.runtime.settings.rate_limit_per_minute
     key = f"{subject}:{request.method}:{path}"
-    decision = await limiter.hit_async(key, limit)
+    decision = await limiter.hit(key, limit)
     headers = decision.headers()
     if not decision.allowed:
         error = RateLimitError(
