@@ -352,7 +352,6 @@ class BoundaryWrites:
     agents: list[dict[str, Any]] = field(default_factory=list)
     finished_attempts: list[dict[str, Any]] = field(default_factory=list)
     new_attempts: list[dict[str, Any]] = field(default_factory=list)
-    checkpoint_agents: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _naive(value: datetime | None) -> str | None:
@@ -407,10 +406,6 @@ ai AS (
     id uuid, execution_id uuid, step int, agent_name text, attempt int, worker_id text,
     status text, started_at timestamp)
   RETURNING 1),
-ck AS (
-  UPDATE checkpoints c SET agent_id = v.agent_id
-  FROM jsonb_to_recordset(CAST(:checkpoints AS jsonb)) AS v(id uuid, agent_id uuid)
-  WHERE c.id = ANY(CAST(:checkpoint_ids AS uuid[])) AND c.id = v.id RETURNING 1),
 ev AS (
   INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)
   SELECT v.tenant_id, v.execution_id, v.event_type, v.payload, v.created_at
@@ -440,7 +435,6 @@ UPDATE agents SET
 WHERE id = ?
 """
 _SQLITE_FINISH = "UPDATE step_attempts SET status = ?, finished_at = ?, error = ? WHERE id = ?"
-_SQLITE_CHECKPOINT_AGENT = "UPDATE checkpoints SET agent_id = ? WHERE id = ?"
 _SQLITE_ATTEMPT = (
     "INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,"
     " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -485,10 +479,8 @@ def apply_boundary(
             "agents": _jsonable_rows([{"error": None, "output": None, **a} for a in writes.agents]),
             "finished": _jsonable_rows(writes.finished_attempts),
             "attempts": _jsonable_rows(writes.new_attempts),
-            "checkpoints": _jsonable_rows(writes.checkpoint_agents),
             "agent_ids": [a["id"] for a in writes.agents],
             "finished_ids": [f["id"] for f in writes.finished_attempts],
-            "checkpoint_ids": [c["id"] for c in writes.checkpoint_agents],
             "events": _jsonable_rows(event_rows),
             "current": current_checkpoint,
             "last_ok": last_successful_checkpoint,
@@ -556,11 +548,6 @@ def _apply_sqlite(
                     (f["status"], at, f.get("error"), as_id(f["id"]))
                     for f in writes.finished_attempts
                 ],
-            )
-        if writes.checkpoint_agents:
-            cur.executemany(
-                _SQLITE_CHECKPOINT_AGENT,
-                [(as_id(c["agent_id"]), as_id(c["id"])) for c in writes.checkpoint_agents],
             )
         if writes.new_attempts:
             cur.executemany(

@@ -157,8 +157,8 @@ class Runner:
         events: EventBatch,
         writes: journal.BoundaryWrites,
     ) -> journal.CheckpointRef:
-        # The agent link is set with the boundary's other rows (one statement), not checked
-        # by a query per checkpoint: the agents row is this runner's own.
+        # The agent link is written with the row (the writer checks it by primary key in the
+        # same statement on PostgreSQL): set afterwards, it cost an UPDATE of each checkpoint.
         # Within a boundary no agent runs between two checkpoints, so after the first one
         # the keys written since are all that can differ (the checkpoint service then reuses
         # the other keys' encoding). The first checkpoint of a boundary names none: an agent
@@ -170,6 +170,7 @@ class Runner:
             self.execution_id,
             name,
             state,
+            agent_id=step.agent_row,
             preconditions=pre,
             postconditions=post,
             metadata={
@@ -191,7 +192,6 @@ class Runner:
             step=step.spec.step,
         )
         self._last_checkpoint: str | None = name
-        writes.checkpoint_agents.append({"id": row.id, "agent_id": step.agent_row})
         self.last_checkpoint_id: uuid.UUID | None = row.id
         return journal.CheckpointRef(row.id, name, row.checkpoint_index, step.spec.step, kind)
 
