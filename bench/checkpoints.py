@@ -4,7 +4,7 @@ One run measures, for states of 1 KB, 100 KB and 1 MB, the per-checkpoint latenc
 and p99) and the bytes stored per 10-step execution, on SQLite and PostgreSQL, for Omium and
 for LangGraph's savers doing the same 10 steps of the same data; then the ratios, and the
 machine's floor (one fsync'd 1 KB write, one SQLite FULL commit, one PostgreSQL
-INSERT+COMMIT).
+INSERT+COMMIT, one PostgreSQL autocommitted INSERT).
 
 The workload: a state of ten top-level keys, each a small JSON object carrying text of a
 tenth of the state's size. Step 0 writes the whole state; each later step replaces one key.
@@ -61,7 +61,6 @@ from omium.store.db import Database
 from omium.store.migrate import upgrade
 from omium.store.models import Execution, Tenant, User, Workflow
 from omium.store.state_codec import canonical_json
-from omium.store.uow import UnitOfWork
 from omium.types import CompressionType
 
 SIZES = {"1KB": 1024, "100KB": 100 * 1024, "1MB": 1024 * 1024}
@@ -239,16 +238,15 @@ class OmiumSystem(System):
             self.execution_id = execution.id
 
     def checkpoint(self, step: int, state: dict[str, Any], changed: list[str]) -> None:
-        with UnitOfWork(self.db) as uow:
-            self.service.create(
-                uow,
-                self.tenant_id,
-                self.execution_id,
-                f"step_{step}",
-                state,
-                changed_keys=changed,
-            )
-            uow.commit()
+        # A standalone checkpoint, committed when the call returns (as LangGraph's put).
+        self.service.create_committed(
+            self.db,
+            self.tenant_id,
+            self.execution_id,
+            f"step_{step}",
+            state,
+            changed_keys=changed,
+        )
 
     def _blob_bytes(self) -> int:
         return sum(info.size for info in FileBlobStore(self.blob_root).list())
@@ -375,19 +373,25 @@ def floor_sqlite(workdir: Path, n: int = 200) -> float:
     return statistics.median(times)
 
 
-def floor_postgres(url: str, n: int = 200) -> float:
+def floor_postgres(url: str, n: int = 200, *, autocommit: bool = False) -> float:
+    """One 1 KB INSERT and its commit: BEGIN, INSERT, COMMIT (three round trips), or with
+    ``autocommit`` the INSERT alone, its own transaction (one round trip: the true floor of
+    a durable row)."""
     import psycopg
 
     plain = make_url(normalize_database_url(url)).set(drivername="postgresql")
     payload = os.urandom(1024)
+    table = "floor_autocommit" if autocommit else "floor"
     with psycopg.connect(plain.render_as_string(hide_password=False)) as conn:
-        conn.execute("CREATE TABLE floor (id bigserial PRIMARY KEY, data bytea)")
+        conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, data bytea)")
         conn.commit()
+        conn.autocommit = autocommit
         times = []
         for _ in range(n):
             start = time.perf_counter()
-            conn.execute("INSERT INTO floor (data) VALUES (%s)", (payload,))
-            conn.commit()
+            conn.execute(f"INSERT INTO {table} (data) VALUES (%s)", (payload,))
+            if not autocommit:
+                conn.commit()
             times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -507,6 +511,9 @@ def main() -> int:
                 pg_urls[name] = create_database(args.pg_url, f"omium_bench_{name}")
                 created.append(pg_urls[name])
             floor["postgres_insert_commit_1KB"] = floor_postgres(pg_urls["floor"]) * 1000
+            floor["postgres_autocommit_insert_1KB"] = (
+                floor_postgres(pg_urls["floor"], autocommit=True) * 1000
+            )
         try:
             for label in args.sizes.split(","):
                 runs = max(1, round(RUNS[label] * args.runs_scale))
@@ -573,7 +580,7 @@ def _print_size(label: str, figures: dict[str, dict[str, float]], floor: dict[st
         )
     for database, floor_key in (
         ("sqlite", "sqlite_full_commit_1KB"),
-        ("postgresql", "postgres_insert_commit_1KB"),
+        ("postgresql", "postgres_autocommit_insert_1KB"),
     ):
         omium, langgraph = figures.get(f"omium/{database}"), figures.get(f"langgraph/{database}")
         if not omium or not langgraph:

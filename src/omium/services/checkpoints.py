@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, exists, func, inspect, or_, select, update
+from sqlalchemy import Connection, Table, exists, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -57,6 +57,7 @@ from omium.store.checkpoint_writer import (
     PartsMissing,
     insert_checkpoint,
 )
+from omium.store.db import Database
 from omium.store.encoding_cache import EncodingCache
 from omium.store.manifest import WHOLE_STATE_CHECKSUM, Manifest, build_manifest, read_manifest
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
@@ -113,7 +114,7 @@ class _RetentionCache:
         self._items: dict[uuid.UUID, tuple[float, int | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, tenant_id: uuid.UUID) -> int | None:
+    def get(self, session: Session | Connection, tenant_id: uuid.UUID) -> int | None:
         now = time.monotonic()
         with self._lock:
             hit = self._items.get(tenant_id)
@@ -125,6 +126,23 @@ class _RetentionCache:
         with self._lock:
             self._items[tenant_id] = (now, days)
         return days
+
+
+class _NeedsTransaction(Exception):
+    """The write cannot be one autocommitted statement (a part goes to the blob store)."""
+
+
+@dataclass(slots=True)
+class _Request:
+    """A validated, encoded checkpoint ready to store."""
+
+    tenant_id: uuid.UUID
+    execution_id: uuid.UUID
+    index: int | None
+    state: Any
+    encoded: EncodedState
+    hinted: bool
+    row: dict[str, Any]
 
 
 class CheckpointService:
@@ -206,29 +224,102 @@ class CheckpointService:
         changed_keys: Iterable[str] | None = None,
     ) -> CreatedCheckpoint:
         """:meth:`create`, also saying what the checkpoint added to storage."""
+        request = self._request(
+            tenant_id,
+            execution_id,
+            name,
+            state,
+            index=index,
+            agent_id=agent_id,
+            preconditions=preconditions,
+            postconditions=postconditions,
+            validation_passed=validation_passed,
+            metadata=metadata,
+            changed_keys=changed_keys,
+        )
+        return self._write(uow.session, request)
+
+    def create_committed(
+        self,
+        db: Database,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        name: str,
+        state: Any,
+        *,
+        index: int | None = None,
+        agent_id: uuid.UUID | None = None,
+        preconditions: Any | None = None,
+        postconditions: Any | None = None,
+        validation_passed: bool = True,
+        metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
+    ) -> Checkpoint:
+        """:meth:`create` in a transaction of its own, committed (durable) when it returns.
+
+        For a caller with no unit of work open. On PostgreSQL a state whose parts all stay
+        in the database is written by one statement in autocommit, which is its own
+        transaction: one round trip instead of BEGIN, the statement and COMMIT. A state with
+        a part for the blob store takes a transaction (the part is uploaded after the INSERT
+        and before the commit). On SQLite: one write transaction on a plain connection.
+        """
+        request = self._request(
+            tenant_id,
+            execution_id,
+            name,
+            state,
+            index=index,
+            agent_id=agent_id,
+            preconditions=preconditions,
+            postconditions=postconditions,
+            validation_passed=validation_passed,
+            metadata=metadata,
+            changed_keys=changed_keys,
+        )
+        if self._largest_if_external(request.encoded) is None:
+            try:
+                with db.statements() as conn:
+                    return self._write(conn, request).checkpoint
+            except _NeedsTransaction:
+                pass
+        with UnitOfWork(db) as uow:
+            created = self._write(uow.session, request)
+            uow.commit()
+            return created.checkpoint
+
+    def _request(
+        self,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        name: str,
+        state: Any,
+        *,
+        index: int | None,
+        agent_id: uuid.UUID | None,
+        preconditions: Any | None,
+        postconditions: Any | None,
+        validation_passed: bool,
+        metadata: dict[str, Any] | None,
+        changed_keys: Iterable[str] | None,
+    ) -> _Request:
+        """Validate and encode a checkpoint to write (no database access)."""
         if not name or len(name) > 255:
             raise ValidationError(
                 "checkpoint_name must be 1 to 255 characters",
                 code=ErrorCode.INVALID_FIELD_FORMAT,
                 details={"field": "checkpoint_name"},
             )
+        hint = None if changed_keys is None else frozenset(changed_keys)
         previous = self._encodings.get(tenant_id, execution_id)
         try:
-            encoded = encode_state(
-                state,
-                previous=previous,
-                changed_keys=None if changed_keys is None else frozenset(changed_keys),
-            )
+            encoded = encode_state(state, previous=previous, changed_keys=hint)
         except StateEncodingError as exc:
             raise ValidationError(str(exc), details={"field": "state"}) from None
         if index is not None and index < 0:
             raise ValidationError(
                 "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
             )
-        session = uow.session
         checkpoint_id = uuid.uuid4()
-        now = utcnow()
-        days = self._retention_days(session, tenant_id)
         row: dict[str, Any] = {
             "id": checkpoint_id,
             "execution_id": execution_id,
@@ -242,23 +333,39 @@ class CheckpointService:
             "validation_passed": validation_passed,
             "metadata": dict(metadata or {}),
             "compression_type": self.compression.value,
-            "created_at": now,
-            "expires_at": now + timedelta(days=days) if days else None,
+            "created_at": None,
+            "expires_at": None,
             "superseded_at": None,
             "state_manifest": build_manifest(encoded),
         }
+        return _Request(tenant_id, execution_id, index, state, encoded, hint is not None, row)
+
+    def _write(self, target: Session | Connection, request: _Request) -> CreatedCheckpoint:
+        """Store a checkpoint through ``target``: a session (the caller's unit of work) or
+        a connection from :meth:`Database.statements` (autocommit on PostgreSQL)."""
+        tenant_id, execution_id, index = request.tenant_id, request.execution_id, request.index
+        encoded, row = request.encoded, request.row
+        autocommit = isinstance(target, Connection) and target.dialect.name == "postgresql"
+        checkpoint_id = row["id"]
+        now = utcnow()
+        days = self._retention_days(target, tenant_id)
+        row["created_at"] = now
+        row["expires_at"] = now + timedelta(days=days) if days else None
         external = self._largest_if_external(encoded)
         known = self.parts.known(tenant_id, encoded.parts)
         for attempt in range(3):
             # Parts this process saw stored are only checked; when one is gone (swept, or
             # its transaction rolled back) the write is retried inserting it.
             prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+            if autocommit and prepared.keys:
+                # A part for the blob store is uploaded between the INSERT and the commit.
+                raise _NeedsTransaction
             row["state_blob_uri"] = self._state_uri(
-                session, tenant_id, checkpoint_id, external, prepared
+                target, tenant_id, checkpoint_id, external, prepared
             )
             try:
                 outcome = insert_checkpoint(
-                    session,
+                    target,
                     tenant_id=tenant_id,
                     row=row,
                     index=index,
@@ -277,9 +384,11 @@ class CheckpointService:
                 ) from None
             except AgentMissing:
                 raise NotFoundError(
-                    f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
+                    f"Agent with ID '{row['agent_id']}' not found",
+                    details={"agent_id": str(row["agent_id"])},
                 ) from None
             except LiveNameTaken:
+                name = row["checkpoint_name"]
                 raise ConflictError(
                     f"Execution {execution_id} already has a live checkpoint named '{name}'",
                     details={"execution_id": str(execution_id), "checkpoint_name": name},
@@ -289,18 +398,18 @@ class CheckpointService:
         self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
         # The state's objects are held only for a caller that names its changed keys (the
         # others gain nothing from them); their bytes always are.
-        kept = reusable(state, encoded, keep_values=changed_keys is not None)
+        kept = reusable(request.state, encoded, keep_values=request.hinted)
         self._encodings.put(tenant_id, execution_id, kept, encoded)
         written = self.parts.finish(prepared, outcome.new_digests)
-        self._fix_state_uri(session, tenant_id, row, external, prepared, written)
-        if session.identity_map:
+        self._fix_state_uri(target, tenant_id, row, external, prepared, written)
+        if isinstance(target, Session) and target.identity_map:
             key = _EXECUTION_MAPPER.identity_key_from_primary_key((execution_id,))
-            loaded = session.identity_map.get(key)
+            loaded = target.identity_map.get(key)
             if loaded is not None:
                 set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
         return CreatedCheckpoint(_transient_checkpoint(row, outcome.checkpoint_index), written)
 
-    def _retention_days(self, session: Session, tenant_id: uuid.UUID) -> int | None:
+    def _retention_days(self, session: Session | Connection, tenant_id: uuid.UUID) -> int | None:
         override = self._retention.get(session, tenant_id)
         return override if override is not None else self.retention_days
 
@@ -314,7 +423,7 @@ class CheckpointService:
 
     def _state_uri(
         self,
-        session: Session,
+        session: Session | Connection,
         tenant_id: uuid.UUID,
         checkpoint_id: uuid.UUID,
         digest: str | None,
@@ -330,7 +439,7 @@ class CheckpointService:
 
     def _fix_state_uri(
         self,
-        session: Session,
+        session: Session | Connection,
         tenant_id: uuid.UUID,
         row: dict[str, Any],
         digest: str | None,

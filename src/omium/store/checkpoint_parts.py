@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
 from omium.errors import CheckpointCorruptedError
@@ -237,7 +237,7 @@ class PartStore:
         )
 
     def locations(
-        self, session: Session, tenant_id: uuid.UUID, digests: Sequence[str]
+        self, session: Session | Connection, tenant_id: uuid.UUID, digests: Sequence[str]
     ) -> dict[str, str]:
         """The blob-store keys of those parts that live outside the database."""
         rows = session.execute(

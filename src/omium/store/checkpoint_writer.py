@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -71,7 +71,7 @@ def _is_live_name_conflict(exc: Exception) -> bool:
 
 
 def insert_checkpoint(
-    session: Session,
+    session: Session | Connection,
     *,
     tenant_id: uuid.UUID,
     row: dict[str, Any],
@@ -86,7 +86,7 @@ def insert_checkpoint(
     Raises PartsMissing before anything is written: call again with the missing parts
     among ``parts``. Raises ExecutionMissing, AgentMissing or LiveNameTaken; the caller's
     transaction must then be rolled back."""
-    dialect = session.get_bind().dialect
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
     # The statements go to the driver directly, so its own IntegrityError arrives unwrapped.
     integrity_errors = (IntegrityError, dialect.loaded_dbapi.IntegrityError)
     try:
@@ -109,16 +109,22 @@ _PG_COLUMNS = (
 
 # k: the parts the writer believes stored are checked and locked (FOR KEY SHARE: the sweep's
 # EXCLUSIVE table lock waits for this transaction); when one is missing, nothing is written.
+# a: the agent, if one is named, belongs to the execution; when not, nothing is written
+# either (the statement may be its own transaction: a standalone write in autocommit).
 _PG_WRITE_TEMPLATE = f"""
 WITH k AS (
     SELECT digest FROM checkpoint_blobs
     WHERE tenant_id = %(tenant_id)s AND digest = ANY(%(known)s::varchar[])
     FOR KEY SHARE
+), a AS (
+    SELECT %(agent_id)s::uuid IS NULL OR EXISTS (
+        SELECT 1 FROM agents WHERE id = %(agent_id)s AND execution_id = %(execution_id)s
+    ) AS ok
 ), e AS (
     UPDATE executions
     SET checkpoint_count = GREATEST(COALESCE(checkpoint_count, 0) + 1, %(min_count)s)
     WHERE id = %(execution_id)s AND tenant_id = %(tenant_id)s
-      AND (SELECT count(*) FROM k) = %(known_count)s
+      AND (SELECT count(*) FROM k) = %(known_count)s AND (SELECT ok FROM a)
     RETURNING checkpoint_count
 ), p AS (
     INSERT INTO checkpoint_blobs
@@ -137,14 +143,15 @@ WITH k AS (
            %(validation_passed)s, %(metadata)s::jsonb, %(compression_type)s, %(created_at)s,
            %(expires_at)s, NULL, %(state_manifest)s::jsonb
     FROM e
-    WHERE %(agent_id)s::uuid IS NULL OR EXISTS (
-        SELECT 1 FROM agents a WHERE a.id = %(agent_id)s AND a.execution_id = %(execution_id)s
-    )
     RETURNING checkpoint_index
 )
 SELECT (SELECT checkpoint_count FROM e), (SELECT checkpoint_index FROM c),
-       ARRAY(SELECT digest FROM p), ARRAY(SELECT digest FROM k)
+       ARRAY(SELECT digest FROM p), ARRAY(SELECT digest FROM k), (SELECT ok FROM a)
 """
+
+_PG_EXECUTION_EXISTS = (
+    "SELECT 1 FROM executions WHERE id = %(execution_id)s AND tenant_id = %(tenant_id)s"
+)
 
 # Any number of parts, as arrays: one statement text for all.
 _PG_PARTS_ARRAYS = (
@@ -194,13 +201,18 @@ def _pg_parts_params(parts: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     }
 
 
-def _driver_cursor(session: Session) -> Any:
+def _driver_cursor(session: Session | Connection) -> Any:
     """A cursor of the session's own connection, inside its transaction (begun here if it
-    was not yet). This is the hot path: the driver directly, without SQLAlchemy's
-    per-statement machinery, which costs more than SQLite itself here."""
-    # Rows the caller added in this unit of work (an agent, the execution) must be visible.
-    session.flush()
-    connection = session.connection()
+    was not yet), or of a connection from ``Database.statements``. This is the hot path: the
+    driver directly, without SQLAlchemy's per-statement machinery, which costs more than
+    SQLite itself here."""
+    if isinstance(session, Connection):
+        connection = session
+    else:
+        # Rows the caller added in this unit of work (an agent, the execution) must be
+        # visible.
+        session.flush()
+        connection = session.connection()
     return connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
@@ -221,7 +233,7 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 
 
 def _insert_postgresql(
-    session: Session,
+    session: Session | Connection,
     tenant_id: uuid.UUID,
     row: dict[str, Any],
     index: int | None,
@@ -255,15 +267,19 @@ def _insert_postgresql(
     cursor = _driver_cursor(session)
     try:
         cursor.execute(statement, params)
-        count, checkpoint_index, new_digests, present = cursor.fetchone()
+        count, checkpoint_index, new_digests, present, agent_ok = cursor.fetchone()
+        if len(present) != len(known):
+            raise PartsMissing(set(present))
+        if not agent_ok:
+            # An unknown execution is the error to report first (as on SQLite).
+            cursor.execute(_PG_EXECUTION_EXISTS, params)
+            if cursor.fetchone() is None:
+                raise ExecutionMissing(row["execution_id"])
+            raise AgentMissing(row["agent_id"])
     finally:
         cursor.close()
-    if len(present) != len(known):
-        raise PartsMissing(set(present))
-    if count is None:
+    if count is None or checkpoint_index is None:
         raise ExecutionMissing(row["execution_id"])
-    if checkpoint_index is None:
-        raise AgentMissing(row["agent_id"])
     return WriteOutcome(int(count), int(checkpoint_index), set(new_digests))
 
 
@@ -323,14 +339,14 @@ def _bind(processors: list[Processor], names: list[str], values: dict[str, Any])
 
 
 def _insert_portable(
-    session: Session,
+    session: Session | Connection,
     tenant_id: uuid.UUID,
     row: dict[str, Any],
     index: int | None,
     parts: list[dict[str, Any]],
     known: list[str],
 ) -> WriteOutcome:
-    dialect = session.get_bind().dialect
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
     cursor = _driver_cursor(session)
     try:
         return _insert_sqlite(cursor, dialect, tenant_id, row, index, parts, known)
