@@ -105,6 +105,22 @@ class CreatedCheckpoint:
     storage: WriteResult
 
 
+@dataclass(slots=True)
+class PendingCheckpoint:
+    """A checkpoint encoded and its rows built, not yet inserted (:meth:`CheckpointService.
+    prepare`): ``row`` the checkpoint's columns but its index, ``parts`` the part rows to
+    insert and the digests to check."""
+
+    tenant_id: uuid.UUID
+    row: dict[str, Any]
+    encoded: EncodedState
+    #: the digest of the state's largest part when it may live in the blob store
+    external: str | None
+    #: the digests this process believed stored when it prepared the parts
+    known: set[str]
+    parts: PreparedParts
+
+
 class _RetentionCache:
     """Per-tenant retention overrides, re-read at most every ``ttl`` seconds."""
 
@@ -206,6 +222,87 @@ class CheckpointService:
         changed_keys: Iterable[str] | None = None,
     ) -> CreatedCheckpoint:
         """:meth:`create`, also saying what the checkpoint added to storage."""
+        if index is not None and index < 0:
+            raise ValidationError(
+                "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
+            )
+        session = uow.session
+        pending = self.prepare(
+            uow,
+            tenant_id,
+            execution_id,
+            name,
+            state,
+            agent_id=agent_id,
+            preconditions=preconditions,
+            postconditions=postconditions,
+            validation_passed=validation_passed,
+            metadata=metadata,
+            changed_keys=changed_keys,
+        )
+        row = pending.row
+        for attempt in range(3):
+            # Parts this process saw stored are only checked; when one is gone (swept, or
+            # its transaction rolled back) the write is retried inserting it.
+            try:
+                outcome = insert_checkpoint(
+                    session,
+                    tenant_id=tenant_id,
+                    row=row,
+                    index=index,
+                    parts=pending.parts.rows(),
+                    known=pending.parts.known,
+                )
+                break
+            except PartsMissing as missing:
+                self.parts_missing(uow, pending, missing.present, last=attempt > 0)
+            except ExecutionMissing:
+                raise NotFoundError(
+                    f"Execution with ID '{execution_id}' not found",
+                    code=ErrorCode.EXECUTION_NOT_FOUND,
+                    details={"execution_id": str(execution_id)},
+                ) from None
+            except AgentMissing:
+                raise NotFoundError(
+                    f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
+                ) from None
+            except LiveNameTaken:
+                raise ConflictError(
+                    f"Execution {execution_id} already has a live checkpoint named '{name}'",
+                    details={"execution_id": str(execution_id), "checkpoint_name": name},
+                ) from None
+        else:  # pragma: no cover - the last attempt checks no known part
+            raise RuntimeError("checkpoint parts kept disappearing")
+        written = self.finish(uow, pending, outcome.new_digests)
+        if session.identity_map:
+            key = _EXECUTION_MAPPER.identity_key_from_primary_key((execution_id,))
+            loaded = session.identity_map.get(key)
+            if loaded is not None:
+                set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
+        return CreatedCheckpoint(_transient_checkpoint(row, outcome.checkpoint_index), written)
+
+    def prepare(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        name: str,
+        state: Any,
+        *,
+        agent_id: uuid.UUID | None = None,
+        preconditions: Any | None = None,
+        postconditions: Any | None = None,
+        validation_passed: bool = True,
+        metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
+    ) -> PendingCheckpoint:
+        """Encode ``state`` and build the rows of checkpoint ``name`` without writing them:
+        the caller inserts them (its ``checkpoint_index`` is left to the insert) in its own
+        statement, then calls :meth:`finish` before committing.
+
+        The encoding becomes the execution's previous one at once, so the next checkpoint
+        of the same transaction (the engine's ``{agent}_start`` after ``{agent}_complete``)
+        reuses it. Raises ValidationError like :meth:`create`."""
         if not name or len(name) > 255:
             raise ValidationError(
                 "checkpoint_name must be 1 to 255 characters",
@@ -221,10 +318,6 @@ class CheckpointService:
             )
         except StateEncodingError as exc:
             raise ValidationError(str(exc), details={"field": "state"}) from None
-        if index is not None and index < 0:
-            raise ValidationError(
-                "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
-            )
         session = uow.session
         checkpoint_id = uuid.uuid4()
         now = utcnow()
@@ -249,56 +342,60 @@ class CheckpointService:
         }
         external = self._largest_if_external(encoded)
         known = self.parts.known(tenant_id, encoded.parts)
-        for attempt in range(3):
-            # Parts this process saw stored are only checked; when one is gone (swept, or
-            # its transaction rolled back) the write is retried inserting it.
-            prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
-            row["state_blob_uri"] = self._state_uri(
-                session, tenant_id, checkpoint_id, external, prepared
-            )
-            try:
-                outcome = insert_checkpoint(
-                    session,
-                    tenant_id=tenant_id,
-                    row=row,
-                    index=index,
-                    parts=prepared.rows(),
-                    known=prepared.known,
-                )
-                break
-            except PartsMissing as missing:
-                self.parts.forget(tenant_id, known - missing.present)
-                known = missing.present if attempt == 0 else set()
-            except ExecutionMissing:
-                raise NotFoundError(
-                    f"Execution with ID '{execution_id}' not found",
-                    code=ErrorCode.EXECUTION_NOT_FOUND,
-                    details={"execution_id": str(execution_id)},
-                ) from None
-            except AgentMissing:
-                raise NotFoundError(
-                    f"Agent with ID '{agent_id}' not found", details={"agent_id": str(agent_id)}
-                ) from None
-            except LiveNameTaken:
-                raise ConflictError(
-                    f"Execution {execution_id} already has a live checkpoint named '{name}'",
-                    details={"execution_id": str(execution_id), "checkpoint_name": name},
-                ) from None
-        else:  # pragma: no cover - the last attempt checks no known part
-            raise RuntimeError("checkpoint parts kept disappearing")
-        self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
+        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+        row["state_blob_uri"] = self._state_uri(
+            session, tenant_id, checkpoint_id, external, prepared
+        )
         # The state's objects are held only for a caller that names its changed keys (the
         # others gain nothing from them); their bytes always are.
         kept = reusable(state, encoded, keep_values=changed_keys is not None)
         self._encodings.put(tenant_id, execution_id, kept, encoded)
-        written = self.parts.finish(prepared, outcome.new_digests)
-        self._fix_state_uri(session, tenant_id, row, external, prepared, written)
-        if session.identity_map:
-            key = _EXECUTION_MAPPER.identity_key_from_primary_key((execution_id,))
-            loaded = session.identity_map.get(key)
-            if loaded is not None:
-                set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
-        return CreatedCheckpoint(_transient_checkpoint(row, outcome.checkpoint_index), written)
+        return PendingCheckpoint(tenant_id, row, encoded, external, known, prepared)
+
+    def parts_missing(
+        self, uow: UnitOfWork, pending: PendingCheckpoint, present: set[str], *, last: bool
+    ) -> None:
+        """The insert found some parts this process believed stored gone (swept, or their
+        transaction rolled back): ``pending`` is prepared again to insert them (``last``:
+        to insert every part, checking none)."""
+        tenant_id = pending.tenant_id
+        self.parts.forget(tenant_id, pending.known - present)
+        pending.known = set() if last else present & pending.known
+        pending.parts = self.parts.prepare(
+            tenant_id, pending.encoded.parts, self.compression, pending.known
+        )
+        pending.row["state_blob_uri"] = self._state_uri(
+            uow.session, tenant_id, pending.row["id"], pending.external, pending.parts
+        )
+
+    def share_parts(self, pending: list[PendingCheckpoint]) -> None:
+        """Checkpoints written by one statement: a part new to several is inserted (and
+        uploaded) once, by the first that holds it; the others point at its location."""
+        seen: dict[str, str | None] = {}
+        for one in pending:
+            prepared = one.parts
+            for digest in [d for d in prepared.parts if d in seen]:
+                del prepared.parts[digest]
+                key = prepared.keys.pop(digest, None)
+                if key is not None and one.row["state_blob_uri"] == self.blobs.uri(key):
+                    location = seen[digest]
+                    if location is not None:
+                        one.row["state_blob_uri"] = self.blobs.uri(location)
+            for digest in prepared.parts:
+                seen[digest] = prepared.keys.get(digest)
+
+    def finish(
+        self, uow: UnitOfWork, pending: PendingCheckpoint, new_digests: set[str]
+    ) -> WriteResult:
+        """After the insert, before the commit: upload the large parts the insert found new
+        (``new_digests``) and remember the parts as stored."""
+        prepared = pending.parts
+        self.parts.remember(pending.tenant_id, [*prepared.parts, *prepared.known])
+        written = self.parts.finish(prepared, new_digests & prepared.parts.keys())
+        self._fix_state_uri(
+            uow.session, pending.tenant_id, pending.row, pending.external, prepared, written
+        )
+        return written
 
     def _retention_days(self, session: Session, tenant_id: uuid.UUID) -> int | None:
         override = self._retention.get(session, tenant_id)
