@@ -16,16 +16,22 @@ from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
 from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
 from omium.domain.workflow import parse_workflow_definition
 from omium.engine import driver
-from omium.errors import ErrorCode, NotFoundError
+from omium.errors import ConflictError, ErrorCode, NotFoundError
+from omium.services.checkpoints import PendingCheckpoint
+from omium.store.checkpoint_parts import WriteResult
+from omium.store.checkpoint_writer import PartsMissing
+from omium.store.checkpoint_writer import _is_live_name_conflict as is_live_name_conflict
 from omium.store.models import (
     Agent,
     Checkpoint,
+    CheckpointBlob,
     Execution,
     ExecutionEvent,
     ExecutionMetrics,
@@ -41,6 +47,7 @@ CHECKPOINTS = cast(Table, Checkpoint.__table__)
 EVENTS = cast(Table, ExecutionEvent.__table__)
 DEFINITIONS = cast(Table, WorkflowDefinition.__table__)
 METRICS = cast(Table, ExecutionMetrics.__table__)
+BLOBS = cast(Table, CheckpointBlob.__table__)
 
 
 class CheckpointStore(Protocol):
@@ -62,6 +69,32 @@ class CheckpointStore(Protocol):
         metadata: dict[str, Any] | None = None,
         changed_keys: Iterable[str] | None = None,
     ) -> Checkpoint: ...
+
+    def prepare(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        name: str,
+        state: Any,
+        *,
+        agent_id: uuid.UUID | None = None,
+        preconditions: Any | None = None,
+        postconditions: Any | None = None,
+        validation_passed: bool = True,
+        metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
+    ) -> PendingCheckpoint: ...
+
+    def share_parts(self, pending: list[PendingCheckpoint]) -> None: ...
+
+    def parts_missing(
+        self, uow: UnitOfWork, pending: PendingCheckpoint, present: set[str], *, last: bool
+    ) -> None: ...
+
+    def finish(
+        self, uow: UnitOfWork, pending: PendingCheckpoint, new_digests: set[str]
+    ) -> WriteResult: ...
 
     def get_state(
         self, uow: UnitOfWork, tenant_id: uuid.UUID, checkpoint: uuid.UUID | Checkpoint
@@ -346,10 +379,13 @@ def interrupt_attempts(
 
 @dataclass
 class BoundaryWrites:
-    """The row changes of one step boundary besides checkpoints, applied in one statement on
-    PostgreSQL (data-modifying CTEs) together with the fenced execution update."""
+    """The row changes of one step boundary, checkpoints included, applied in one statement
+    on PostgreSQL (data-modifying CTEs) together with the fenced execution update."""
 
     agents: list[dict[str, Any]] = field(default_factory=list)
+    #: the boundary's checkpoints, in index order (their indexes are claimed by the fenced
+    #: execution update of the same statement)
+    checkpoints: list[PendingCheckpoint] = field(default_factory=list)
     finished_attempts: list[dict[str, Any]] = field(default_factory=list)
     new_attempts: list[dict[str, Any]] = field(default_factory=list)
 
@@ -377,8 +413,56 @@ def _jsonable_rows(rows: list[dict[str, Any]]) -> str:
 # whatever the table's size: joined on the recordset alone, the planner (which guesses 100
 # rows for a recordset) hashes a sequential scan of the whole table, which grows with every
 # execution ever run.
+#
+# The fence is ``x``, the only update of the execution row (a statement may change a row
+# once): it renews the lease, claims the checkpoints' indexes and moves the pointers. Every
+# other part reads ``x``, so a worker that lost its lease (or whose parts believed stored
+# are gone: ``k``) writes nothing at all. ``k`` locks the parts the checkpoints name without
+# inserting them (FOR KEY SHARE: the sweep's table lock waits for this transaction).
 _PG_BOUNDARY = """
 WITH
+k AS (
+  SELECT digest FROM checkpoint_blobs
+  WHERE tenant_id = %(tenant)s AND digest = ANY(%(known)s::varchar[])
+  FOR KEY SHARE),
+x AS (
+  UPDATE executions SET
+    lease_expires_at = %(lease_until)s,
+    heartbeat_at = %(now)s,
+    updated_at = %(now)s,
+    checkpoint_count = COALESCE(checkpoint_count, 0) + %(n)s,
+    current_checkpoint = COALESCE(%(current)s::varchar, current_checkpoint),
+    last_successful_checkpoint = COALESCE(%(last_ok)s::varchar, last_successful_checkpoint)
+  WHERE id = %(id)s AND lease_owner = %(owner)s
+    AND (SELECT count(*) FROM k) = %(known_count)s
+  RETURNING status, checkpoint_count),
+p AS (
+  INSERT INTO checkpoint_blobs
+    (tenant_id, digest, compression, raw_size, stored_size, data, location, created_at)
+  SELECT %(tenant)s, v.digest, v.compression, v.raw_size, v.stored_size, v.data, v.location,
+         %(now)s
+  FROM unnest(%(digests)s::varchar[], %(compressions)s::varchar[], %(raw_sizes)s::int[],
+              %(stored_sizes)s::int[], %(datas)b::bytea[], %(locations)s::varchar[])
+       AS v(digest, compression, raw_size, stored_size, data, location)
+  WHERE EXISTS (SELECT 1 FROM x)
+  ON CONFLICT DO NOTHING
+  RETURNING digest),
+c AS (
+  INSERT INTO checkpoints (id, execution_id, agent_id, checkpoint_name, checkpoint_index,
+    state_size_bytes, state_blob_uri, checksum, preconditions, postconditions,
+    validation_passed, metadata, compression_type, created_at, expires_at, superseded_at,
+    state_manifest)
+  SELECT v.id, v.execution_id, v.agent_id, v.checkpoint_name,
+         x.checkpoint_count - %(n)s + v.ordinal, v.state_size_bytes, v.state_blob_uri,
+         v.checksum, v.preconditions, v.postconditions, v.validation_passed, v.metadata,
+         v.compression_type, v.created_at, v.expires_at, NULL, v.state_manifest
+  FROM jsonb_to_recordset(%(checkpoints)s::jsonb) AS v(
+    id uuid, execution_id uuid, agent_id uuid, checkpoint_name text, ordinal int,
+    state_size_bytes bigint, state_blob_uri text, checksum text, preconditions jsonb,
+    postconditions jsonb, validation_passed boolean, metadata jsonb, compression_type text,
+    created_at timestamp, expires_at timestamp, state_manifest jsonb)
+  CROSS JOIN x
+  RETURNING 1),
 ag AS (
   UPDATE agents a SET
     status = v.status,
@@ -387,39 +471,41 @@ ag AS (
     output = COALESCE(v.output, a.output),
     duration_ms = COALESCE(v.duration_ms, a.duration_ms),
     error = v.error,
-    updated_at = :now
-  FROM jsonb_to_recordset(CAST(:agents AS jsonb)) AS v(
+    updated_at = %(now)s
+  FROM jsonb_to_recordset(%(agents)s::jsonb) AS v(
     id uuid, status text, started_at timestamp, completed_at timestamp, output jsonb,
     duration_ms int, error text)
-  WHERE a.id = ANY(CAST(:agent_ids AS uuid[])) AND a.id = v.id RETURNING 1),
+  WHERE a.id = ANY(%(agent_ids)s::uuid[]) AND a.id = v.id AND EXISTS (SELECT 1 FROM x)
+  RETURNING 1),
 af AS (
-  UPDATE step_attempts t SET status = v.status, finished_at = :now,
-    error = v.error
-  FROM jsonb_to_recordset(CAST(:finished AS jsonb)) AS v(id uuid, status text, error text)
-  WHERE t.id = ANY(CAST(:finished_ids AS uuid[])) AND t.id = v.id RETURNING 1),
+  UPDATE step_attempts t SET status = v.status, finished_at = %(now)s, error = v.error
+  FROM jsonb_to_recordset(%(finished)s::jsonb) AS v(id uuid, status text, error text)
+  WHERE t.id = ANY(%(finished_ids)s::uuid[]) AND t.id = v.id AND EXISTS (SELECT 1 FROM x)
+  RETURNING 1),
 ai AS (
   INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,
                              started_at)
   SELECT v.id, v.execution_id, v.step, v.agent_name, v.attempt, v.worker_id, v.status,
          v.started_at
-  FROM jsonb_to_recordset(CAST(:attempts AS jsonb)) AS v(
+  FROM jsonb_to_recordset(%(attempts)s::jsonb) AS v(
     id uuid, execution_id uuid, step int, agent_name text, attempt int, worker_id text,
     status text, started_at timestamp)
+  WHERE EXISTS (SELECT 1 FROM x)
   RETURNING 1),
 ev AS (
   INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)
-  SELECT v.tenant_id, v.execution_id, v.event_type, v.payload, v.created_at
-  FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS v(
-    tenant_id uuid, execution_id uuid, event_type text, payload jsonb, created_at timestamp)
+  SELECT v.tenant_id, v.execution_id, v.event_type,
+         CASE WHEN v.ordinal IS NULL THEN v.payload
+              ELSE jsonb_set(v.payload, '{checkpoint_index}',
+                             to_jsonb(x.checkpoint_count - %(n)s + v.ordinal)) END,
+         v.created_at
+  FROM jsonb_to_recordset(%(events)s::jsonb) AS v(
+    tenant_id uuid, execution_id uuid, event_type text, payload jsonb, created_at timestamp,
+    ordinal int)
+  CROSS JOIN x
   RETURNING 1)
-UPDATE executions SET
-  lease_expires_at = :lease_until,
-  heartbeat_at = :now,
-  updated_at = :now,
-  current_checkpoint = COALESCE(CAST(:current AS varchar), current_checkpoint),
-  last_successful_checkpoint = COALESCE(CAST(:last_ok AS varchar), last_successful_checkpoint)
-WHERE id = :id AND lease_owner = :owner
-RETURNING status
+SELECT (SELECT status FROM x), (SELECT checkpoint_count FROM x),
+       ARRAY(SELECT digest FROM p), ARRAY(SELECT digest FROM k)
 """
 
 
@@ -448,15 +534,33 @@ UPDATE executions SET
   lease_expires_at = ?,
   heartbeat_at = ?,
   updated_at = ?,
+  checkpoint_count = coalesce(checkpoint_count, 0) + ?,
   current_checkpoint = coalesce(?, current_checkpoint),
   last_successful_checkpoint = coalesce(?, last_successful_checkpoint)
 WHERE id = ? AND lease_owner = ?
-RETURNING status
+RETURNING status, checkpoint_count
 """
+_CHECKPOINT_COLUMNS = [c.name for c in CHECKPOINTS.columns]
+_SQLITE_CHECKPOINT = (
+    f"INSERT INTO checkpoints ({', '.join(_CHECKPOINT_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in _CHECKPOINT_COLUMNS)})"
+)
+#: SQLite allows 32766 parameters per statement: a thousand parts (8 columns) at a time.
+_SQLITE_PARTS_PER_STATEMENT = 1000
+
+
+def _sqlite_parts(count: int) -> str:
+    values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in range(count))
+    return (
+        "INSERT INTO checkpoint_blobs (tenant_id, digest, compression, raw_size, stored_size,"
+        f" data, location, created_at) VALUES {values} ON CONFLICT DO NOTHING RETURNING digest"
+    )
 
 
 def apply_boundary(
-    session: Session,
+    uow: UnitOfWork,
+    store: CheckpointStore,
+    tenant_id: uuid.UUID,
     execution_id: uuid.UUID,
     worker_id: str,
     lease_until: datetime,
@@ -466,137 +570,292 @@ def apply_boundary(
     current_checkpoint: str | None,
     last_successful_checkpoint: str | None,
 ) -> str:
-    """Apply a boundary's rows and the fenced execution update; returns the status.
+    """Apply a boundary's rows, its checkpoints and the fenced execution update; returns
+    the status.
 
-    PostgreSQL: one statement (one round trip). Elsewhere: one statement per kind of row.
-    Raises LeaseLost when this worker no longer holds the execution.
+    The checkpoints' indexes are claimed here: each pending row gets its
+    ``checkpoint_index``, and each ``checkpoint_created`` event row its payload's. Then the
+    checkpoint service finishes each (uploads of new large parts), before the caller
+    commits. PostgreSQL: one statement (one round trip). SQLite: one executemany per kind
+    of row on one cursor. Raises LeaseLost when this worker no longer holds the execution,
+    ConflictError when a checkpoint's name is taken on the live line.
     """
-    now = utcnow()
-    if driver.is_pg(session):
-        params = {
-            "now": _naive_dt(now),
-            "lease_until": _naive_dt(lease_until),
-            "agents": _jsonable_rows([{"error": None, "output": None, **a} for a in writes.agents]),
-            "finished": _jsonable_rows(writes.finished_attempts),
-            "attempts": _jsonable_rows(writes.new_attempts),
-            "agent_ids": [a["id"] for a in writes.agents],
-            "finished_ids": [f["id"] for f in writes.finished_attempts],
-            "events": _jsonable_rows(event_rows),
-            "current": current_checkpoint,
-            "last_ok": last_successful_checkpoint,
-            "id": execution_id,
-            "owner": worker_id,
-        }
-        rows = driver.execute(session, "journal.boundary", _PG_BOUNDARY, params)
-        if not rows:
-            raise LeaseLost(str(execution_id))
-        return str(rows[0][0])
-    return _apply_sqlite(
-        session,
-        execution_id,
-        worker_id,
-        lease_until,
-        now,
-        writes,
-        event_rows,
-        current_checkpoint,
-        last_successful_checkpoint,
-    )
+    session = uow.session
+    pending = writes.checkpoints
+    ordinals = {str(one.row["id"]): i for i, one in enumerate(pending)}
+    announcing = [
+        (row, ordinals[row["payload"]["checkpoint_id"]])
+        for row in event_rows
+        if row["event_type"] == "checkpoint_created"
+        and row["payload"].get("checkpoint_id") in ordinals
+    ]
+    dialect = session.get_bind().dialect
+    integrity_errors = (IntegrityError, dialect.loaded_dbapi.IntegrityError)
+    for attempt in range(3):
+        store.share_parts(pending)
+        try:
+            if dialect.name == "postgresql":
+                status, count, new_digests = _apply_pg(
+                    session,
+                    tenant_id,
+                    execution_id,
+                    worker_id,
+                    lease_until,
+                    writes,
+                    event_rows,
+                    announcing,
+                    current_checkpoint,
+                    last_successful_checkpoint,
+                )
+            else:
+                status, count, new_digests = _apply_sqlite(
+                    session,
+                    tenant_id,
+                    execution_id,
+                    worker_id,
+                    lease_until,
+                    writes,
+                    event_rows,
+                    announcing,
+                    current_checkpoint,
+                    last_successful_checkpoint,
+                )
+            break
+        except PartsMissing as missing:
+            # Nothing was written: prepared again to insert the parts that are gone.
+            for one in pending:
+                store.parts_missing(uow, one, missing.present, last=attempt > 0)
+        except integrity_errors as exc:
+            if is_live_name_conflict(exc):
+                raise ConflictError(
+                    f"Execution {execution_id} already has a live checkpoint of one of the"
+                    f" names {[one.row['checkpoint_name'] for one in pending]}",
+                    details={"execution_id": str(execution_id)},
+                ) from None
+            raise
+    else:  # pragma: no cover - the last attempt checks no known part
+        raise RuntimeError("checkpoint parts kept disappearing")
+    first = count - len(pending)
+    for i, one in enumerate(pending):
+        one.row["checkpoint_index"] = first + i
+        store.finish(uow, one, new_digests)
+    return status
+
+
+class _Parts(NamedTuple):
+    rows: list[dict[str, Any]]
+    known: list[str]
+
+
+def _boundary_parts(pending: list[PendingCheckpoint]) -> _Parts:
+    """The part rows to insert (distinct: see CheckpointService.share_parts) and the digests
+    to check, of all the boundary's checkpoints."""
+    rows = [row for one in pending for row in one.parts.rows()]
+    inserted = {row["digest"] for row in rows}
+    known = sorted({d for one in pending for d in one.parts.known} - inserted)
+    return _Parts(rows, known)
+
+
+def _apply_pg(
+    session: Session,
+    tenant_id: uuid.UUID,
+    execution_id: uuid.UUID,
+    worker_id: str,
+    lease_until: datetime,
+    writes: BoundaryWrites,
+    event_rows: list[dict[str, Any]],
+    announcing: list[tuple[dict[str, Any], int]],
+    current_checkpoint: str | None,
+    last_successful_checkpoint: str | None,
+) -> tuple[str, int, set[str]]:
+    pending = writes.checkpoints
+    parts = _boundary_parts(pending)
+    ordinal_of = {id(row): i for row, i in announcing}
+    params = {
+        "tenant": tenant_id,
+        "known": parts.known,
+        "known_count": len(parts.known),
+        "n": len(pending),
+        "now": _naive_dt(utcnow()),
+        "lease_until": _naive_dt(lease_until),
+        "digests": [p["digest"] for p in parts.rows],
+        "compressions": [p["compression"] for p in parts.rows],
+        "raw_sizes": [p["raw_size"] for p in parts.rows],
+        "stored_sizes": [p["stored_size"] for p in parts.rows],
+        "datas": [p["data"] for p in parts.rows],
+        "locations": [p["location"] for p in parts.rows],
+        "checkpoints": _jsonable_rows([{**one.row, "ordinal": i} for i, one in enumerate(pending)]),
+        "agents": _jsonable_rows([{"error": None, "output": None, **a} for a in writes.agents]),
+        "finished": _jsonable_rows(writes.finished_attempts),
+        "attempts": _jsonable_rows(writes.new_attempts),
+        "agent_ids": [a["id"] for a in writes.agents],
+        "finished_ids": [f["id"] for f in writes.finished_attempts],
+        "events": _jsonable_rows(
+            [{**row, "ordinal": ordinal_of.get(id(row))} for row in event_rows]
+        ),
+        "current": current_checkpoint,
+        "last_ok": last_successful_checkpoint,
+        "id": execution_id,
+        "owner": worker_id,
+    }
+    cur = driver.cursor(session)
+    try:
+        cur.execute(_PG_BOUNDARY, params)
+        status, count, new_digests, present = cur.fetchone()
+    finally:
+        cur.close()
+    if status is None:
+        if len(present) != len(parts.known):
+            raise PartsMissing(set(present))
+        raise LeaseLost(str(execution_id))
+    for row, i in announcing:
+        row["payload"]["checkpoint_index"] = int(count) - len(pending) + i
+    return str(status), int(count), set(new_digests)
 
 
 def _apply_sqlite(
     session: Session,
+    tenant_id: uuid.UUID,
     execution_id: uuid.UUID,
     worker_id: str,
     lease_until: datetime,
-    now: datetime,
     writes: BoundaryWrites,
     event_rows: list[dict[str, Any]],
+    announcing: list[tuple[dict[str, Any], int]],
     current_checkpoint: str | None,
     last_successful_checkpoint: str | None,
-) -> str:
+) -> tuple[str, int, set[str]]:
     """The boundary on SQLite: one executemany per kind of row on one cursor, values
-    converted by the columns' own converters (bound once where every row shares them)."""
-    conv = driver.processors(session.get_bind().dialect, AGENTS)
+    converted by the columns' own converters (bound once where every row shares them). The
+    fenced execution update comes first (it claims the checkpoints' indexes): SQLite's
+    write lock keeps the whole transaction's view; LeaseLost rolls it back."""
+    dialect = session.get_bind().dialect
+    conv = driver.processors(dialect, AGENTS)
     as_id, as_time, as_json = conv["id"], conv["updated_at"], conv["output"]
     assert as_id is not None and as_time is not None and as_json is not None
+    now = utcnow()
     at = as_time(now)
+    pending = writes.checkpoints
+    parts = _boundary_parts(pending)
+    tenant = as_id(tenant_id)
     cur = driver.cursor(session)
     try:
-        if writes.agents:
-            cur.executemany(
-                _SQLITE_AGENT,
-                [
-                    (
-                        a["status"],
-                        _opt(as_time, a.get("started_at")),
-                        _opt(as_time, a.get("completed_at")),
-                        _opt(as_json, a.get("output")),
-                        a.get("duration_ms"),
-                        a.get("error"),
-                        at,
-                        as_id(a["id"]),
-                    )
-                    for a in writes.agents
-                ],
+        present: set[str] = set()
+        for start in range(0, len(parts.known), _SQLITE_PARTS_PER_STATEMENT):
+            digests = parts.known[start : start + _SQLITE_PARTS_PER_STATEMENT]
+            marks = ", ".join("?" for _ in digests)
+            cur.execute(
+                f"SELECT digest FROM checkpoint_blobs WHERE tenant_id = ? AND digest IN ({marks})",
+                (tenant, *digests),
             )
-        finished = writes.finished_attempts
-        if finished:
-            cur.executemany(
-                _SQLITE_FINISH,
-                [
-                    (f["status"], at, f.get("error"), as_id(f["id"]))
-                    for f in writes.finished_attempts
-                ],
-            )
-        if writes.new_attempts:
-            cur.executemany(
-                _SQLITE_ATTEMPT,
-                [
-                    (
-                        as_id(r["id"]),
-                        as_id(r["execution_id"]),
-                        r["step"],
-                        r["agent_name"],
-                        r["attempt"],
-                        r["worker_id"],
-                        r["status"],
-                        as_time(r["started_at"]),
-                    )
-                    for r in writes.new_attempts
-                ],
-            )
-        if event_rows:
-            cur.executemany(
-                _SQLITE_EVENT,
-                [
-                    (
-                        as_id(e["tenant_id"]),
-                        as_id(e["execution_id"]),
-                        e["event_type"],
-                        as_json(e["payload"]),
-                        as_time(e["created_at"]),
-                    )
-                    for e in event_rows
-                ],
-            )
-        row = cur.execute(
+            present.update(digest for (digest,) in cur.fetchall())
+        if len(present) != len(parts.known):
+            raise PartsMissing(present)
+        fenced = cur.execute(
             _SQLITE_FENCE,
             (
                 as_time(lease_until),
                 at,
                 at,
+                len(pending),
                 current_checkpoint,
                 last_successful_checkpoint,
                 as_id(execution_id),
                 worker_id,
             ),
         ).fetchone()
+        if fenced is None:
+            raise LeaseLost(str(execution_id))
+        status, count = str(fenced[0]), int(fenced[1])
+        first = count - len(pending)
+        new_digests: set[str] = set()
+        for start in range(0, len(parts.rows), _SQLITE_PARTS_PER_STATEMENT):
+            chunk = parts.rows[start : start + _SQLITE_PARTS_PER_STATEMENT]
+            values: list[Any] = []
+            for part in chunk:
+                values += (tenant, part["digest"], part["compression"], part["raw_size"])
+                values += (part["stored_size"], part["data"], part["location"], at)
+            cur.execute(_sqlite_parts(len(chunk)), values)
+            new_digests.update(digest for (digest,) in cur.fetchall())
+        if pending:
+            procs = driver.processors(dialect, CHECKPOINTS)
+            bound = [
+                driver.bind(procs, {**one.row, "checkpoint_index": first + i})
+                for i, one in enumerate(pending)
+            ]
+            cur.executemany(
+                _SQLITE_CHECKPOINT, [[b[name] for name in _CHECKPOINT_COLUMNS] for b in bound]
+            )
+        for row, i in announcing:
+            row["payload"]["checkpoint_index"] = first + i
+        _sqlite_rows(cur, as_id, as_time, as_json, at, writes, event_rows)
     finally:
         cur.close()
-    if row is None:
-        raise LeaseLost(str(execution_id))
-    return str(row[0])
+    return status, count, new_digests
+
+
+def _sqlite_rows(
+    cur: Any,
+    as_id: Callable[[Any], Any],
+    as_time: Callable[[Any], Any],
+    as_json: Callable[[Any], Any],
+    at: Any,
+    writes: BoundaryWrites,
+    event_rows: list[dict[str, Any]],
+) -> None:
+    if writes.agents:
+        cur.executemany(
+            _SQLITE_AGENT,
+            [
+                (
+                    a["status"],
+                    _opt(as_time, a.get("started_at")),
+                    _opt(as_time, a.get("completed_at")),
+                    _opt(as_json, a.get("output")),
+                    a.get("duration_ms"),
+                    a.get("error"),
+                    at,
+                    as_id(a["id"]),
+                )
+                for a in writes.agents
+            ],
+        )
+    if writes.finished_attempts:
+        cur.executemany(
+            _SQLITE_FINISH,
+            [(f["status"], at, f.get("error"), as_id(f["id"])) for f in writes.finished_attempts],
+        )
+    if writes.new_attempts:
+        cur.executemany(
+            _SQLITE_ATTEMPT,
+            [
+                (
+                    as_id(r["id"]),
+                    as_id(r["execution_id"]),
+                    r["step"],
+                    r["agent_name"],
+                    r["attempt"],
+                    r["worker_id"],
+                    r["status"],
+                    as_time(r["started_at"]),
+                )
+                for r in writes.new_attempts
+            ],
+        )
+    if event_rows:
+        cur.executemany(
+            _SQLITE_EVENT,
+            [
+                (
+                    as_id(e["tenant_id"]),
+                    as_id(e["execution_id"]),
+                    e["event_type"],
+                    as_json(e["payload"]),
+                    as_time(e["created_at"]),
+                )
+                for e in event_rows
+            ],
+        )
 
 
 def _opt(convert: Callable[[Any], Any], value: Any) -> Any:

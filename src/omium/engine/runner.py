@@ -13,6 +13,7 @@ Invariants (see CONTRACTS.md):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import threading
@@ -164,7 +165,7 @@ class Runner:
         # the other keys' encoding). The first checkpoint of a boundary names none: an agent
         # may have changed a value it was given in place.
         changed, self._changed = self._changed, set()
-        row = self.deps.checkpoints.create(
+        pending = self.deps.checkpoints.prepare(
             uow,
             self.tenant_id,
             self.execution_id,
@@ -182,18 +183,37 @@ class Runner:
             },
             changed_keys=changed,
         )
+        writes.checkpoints.append(pending)
+        checkpoint_id: uuid.UUID = pending.row["id"]
+        # The index is claimed when the boundary is applied (journal.apply_boundary fills it
+        # in, in this event's outbox row too); _indexed then completes the ref and the event.
         events.add(
             self.tenant_id,
             self.execution_id,
             "checkpoint_created",
-            checkpoint_id=str(row.id),
+            checkpoint_id=str(checkpoint_id),
             checkpoint_name=name,
-            checkpoint_index=row.checkpoint_index,
+            checkpoint_index=None,
             step=step.spec.step,
         )
         self._last_checkpoint: str | None = name
-        self.last_checkpoint_id: uuid.UUID | None = row.id
-        return journal.CheckpointRef(row.id, name, row.checkpoint_index, step.spec.step, kind)
+        self.last_checkpoint_id: uuid.UUID | None = checkpoint_id
+        return journal.CheckpointRef(checkpoint_id, name, -1, step.spec.step, kind)
+
+    def _indexed(self, writes: journal.BoundaryWrites, events: EventBatch) -> None:
+        """After the boundary was applied: the claimed indexes into the start refs and the
+        ``checkpoint_created`` events delivered after the commit."""
+        index = {str(p.row["id"]): int(p.row["checkpoint_index"]) for p in writes.checkpoints}
+        for event in events.events:
+            if event.event_type == "checkpoint_created":
+                found = index.get(event.payload.get("checkpoint_id", ""))
+                if found is not None:
+                    event.payload["checkpoint_index"] = found
+        for st in self.steps.values():
+            if st.start is not None and st.start.index < 0:
+                found = index.get(str(st.start.id))
+                if found is not None:
+                    st.start = dataclasses.replace(st.start, index=found)
 
     # ------------------------------------------------------------------ load
 
@@ -535,7 +555,9 @@ class Runner:
             last_ok = self._last_checkpoint if completed else None
             if all(st.done for st in self.steps.values()) and self._status != "paused":
                 status = journal.apply_boundary(
-                    s,
+                    uow,
+                    self.deps.checkpoints,
+                    self.tenant_id,
                     self.execution_id,
                     self.worker_id,
                     self._lease_until(),
@@ -544,6 +566,7 @@ class Runner:
                     current_checkpoint=self._last_checkpoint,
                     last_successful_checkpoint=last_ok,
                 )
+                self._indexed(writes, events)
                 if status == ExecutionStatus.RUNNING:
                     self._complete(uow, now, events)
                     self._commit(uow, events)
@@ -578,7 +601,9 @@ class Runner:
                     attempt=st.attempts,
                 )
             status = journal.apply_boundary(
-                s,
+                uow,
+                self.deps.checkpoints,
+                self.tenant_id,
                 self.execution_id,
                 self.worker_id,
                 self._lease_until(),
@@ -587,6 +612,7 @@ class Runner:
                 current_checkpoint=self._last_checkpoint,
                 last_successful_checkpoint=last_ok,
             )
+            self._indexed(writes, events)
             self._commit(uow, events)
         self._status = status
         self._checkpoint_ms += (time.perf_counter() - t0) * 1000

@@ -106,6 +106,22 @@ class CreatedCheckpoint:
     storage: WriteResult
 
 
+@dataclass(slots=True)
+class PendingCheckpoint:
+    """A checkpoint encoded and its rows built, not yet inserted (:meth:`CheckpointService.
+    prepare`): ``row`` the checkpoint's columns but its index, ``parts`` the part rows to
+    insert and the digests to check."""
+
+    tenant_id: uuid.UUID
+    row: dict[str, Any]
+    encoded: EncodedState
+    #: the digest of the state's largest part when it may live in the blob store
+    external: str | None
+    #: the digests this process believed stored when it prepared the parts
+    known: set[str]
+    parts: PreparedParts
+
+
 class _RetentionCache:
     """Per-tenant retention overrides, re-read at most every ``ttl`` seconds."""
 
@@ -408,6 +424,105 @@ class CheckpointService:
             if loaded is not None:
                 set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
         return CreatedCheckpoint(_transient_checkpoint(row, outcome.checkpoint_index), written)
+
+    def prepare(
+        self,
+        uow: UnitOfWork,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        name: str,
+        state: Any,
+        *,
+        agent_id: uuid.UUID | None = None,
+        preconditions: Any | None = None,
+        postconditions: Any | None = None,
+        validation_passed: bool = True,
+        metadata: dict[str, Any] | None = None,
+        changed_keys: Iterable[str] | None = None,
+    ) -> PendingCheckpoint:
+        """Encode ``state`` and build the rows of checkpoint ``name`` without writing them:
+        the caller inserts them (its ``checkpoint_index`` is left to the insert) in its own
+        statement, then calls :meth:`finish` before committing.
+
+        The encoding becomes the execution's previous one at once, so the next checkpoint
+        of the same transaction (the engine's ``{agent}_start`` after ``{agent}_complete``)
+        reuses it. Raises ValidationError like :meth:`create`."""
+        request = self._request(
+            tenant_id,
+            execution_id,
+            name,
+            state,
+            index=None,
+            agent_id=agent_id,
+            preconditions=preconditions,
+            postconditions=postconditions,
+            validation_passed=validation_passed,
+            metadata=metadata,
+            changed_keys=changed_keys,
+        )
+        session = uow.session
+        encoded, row = request.encoded, request.row
+        checkpoint_id = row["id"]
+        now = utcnow()
+        days = self._retention_days(session, tenant_id)
+        row["created_at"] = now
+        row["expires_at"] = now + timedelta(days=days) if days else None
+        external = self._largest_if_external(encoded)
+        known = self.parts.known(tenant_id, encoded.parts)
+        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+        row["state_blob_uri"] = self._state_uri(
+            session, tenant_id, checkpoint_id, external, prepared
+        )
+        # The state's objects are held only for a caller that names its changed keys (the
+        # others gain nothing from them); their bytes always are.
+        kept = reusable(state, encoded, keep_values=request.hinted)
+        self._encodings.put(tenant_id, execution_id, kept, encoded)
+        return PendingCheckpoint(tenant_id, row, encoded, external, known, prepared)
+
+    def parts_missing(
+        self, uow: UnitOfWork, pending: PendingCheckpoint, present: set[str], *, last: bool
+    ) -> None:
+        """The insert found some parts this process believed stored gone (swept, or their
+        transaction rolled back): ``pending`` is prepared again to insert them (``last``:
+        to insert every part, checking none)."""
+        tenant_id = pending.tenant_id
+        self.parts.forget(tenant_id, pending.known - present)
+        pending.known = set() if last else present & pending.known
+        pending.parts = self.parts.prepare(
+            tenant_id, pending.encoded.parts, self.compression, pending.known
+        )
+        pending.row["state_blob_uri"] = self._state_uri(
+            uow.session, tenant_id, pending.row["id"], pending.external, pending.parts
+        )
+
+    def share_parts(self, pending: list[PendingCheckpoint]) -> None:
+        """Checkpoints written by one statement: a part new to several is inserted (and
+        uploaded) once, by the first that holds it; the others point at its location."""
+        seen: dict[str, str | None] = {}
+        for one in pending:
+            prepared = one.parts
+            for digest in [d for d in prepared.parts if d in seen]:
+                del prepared.parts[digest]
+                key = prepared.keys.pop(digest, None)
+                if key is not None and one.row["state_blob_uri"] == self.blobs.uri(key):
+                    location = seen[digest]
+                    if location is not None:
+                        one.row["state_blob_uri"] = self.blobs.uri(location)
+            for digest in prepared.parts:
+                seen[digest] = prepared.keys.get(digest)
+
+    def finish(
+        self, uow: UnitOfWork, pending: PendingCheckpoint, new_digests: set[str]
+    ) -> WriteResult:
+        """After the insert, before the commit: upload the large parts the insert found new
+        (``new_digests``) and remember the parts as stored."""
+        prepared = pending.parts
+        self.parts.remember(pending.tenant_id, [*prepared.parts, *prepared.known])
+        written = self.parts.finish(prepared, new_digests & prepared.parts.keys())
+        self._fix_state_uri(
+            uow.session, pending.tenant_id, pending.row, pending.external, prepared, written
+        )
+        return written
 
     def _retention_days(self, session: Session | Connection, tenant_id: uuid.UUID) -> int | None:
         override = self._retention.get(session, tenant_id)
