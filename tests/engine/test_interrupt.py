@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -231,3 +232,90 @@ def test_an_interrupt_before_the_agent_starts_skips_it() -> None:
 
     asyncio.run(scenario())
     assert ran == []
+
+
+# A script run in a child process, so that a hang fails the test instead of the suite: sync
+# agents run (some interrupted while they swallow the interrupt, some cancelled at random
+# moments, most returning normally), then the main thread is profiled, as cProfile does.
+# Before the fix, leaving an agent cleared the thread's pending exception with
+# PyThreadState_SetAsyncExc(id, NULL), which left CPython's eval breaker on: on 3.11 the next
+# profiled function entry spun forever (the engine benchmark hung under cProfile).
+_PROFILED_AFTER_AGENTS = """
+import asyncio, logging, random, sys, threading
+from omium.agents import AgentInterrupted
+from omium.agents.threads import AgentCall, AgentThreads, run_sync_agent
+
+errors = []
+class Collect(logging.Handler):
+    def emit(self, record):
+        errors.append(record.getMessage())
+logging.getLogger("omium.agents.threads").addHandler(Collect())
+
+def quick(tag):
+    return tag
+
+def stubborn(stop):
+    swallowed = 0
+    while swallowed < 3:
+        try:
+            while True:
+                pass
+        except AgentInterrupted:
+            swallowed += 1
+    return "late"
+
+def busy(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+async def scenario():
+    loop = asyncio.get_running_loop()
+    assert await run_sync_agent(quick, "plain", threading.Event()) == "plain"
+    pool = AgentThreads()
+    call = AgentCall(stubborn, None, threading.Event(), loop)
+    pool.submit(call)
+    await asyncio.sleep(0.05)
+    call.interrupt()
+    assert call.finished.wait(30)
+    assert await call.future == "late"
+    rng = random.Random(7)
+    for _ in range(MODE_RUNS):
+        agent = run_sync_agent(busy, rng.randrange(1, 20000), threading.Event())
+        task = asyncio.ensure_future(agent)
+        if rng.random() < 0.5:
+            await asyncio.sleep(rng.random() / 1000)
+            task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    for i in range(20):
+        assert await run_sync_agent(quick, i, threading.Event()) == i
+
+asyncio.run(scenario())
+def profiled():
+    return 1
+sys.setprofile(lambda *args: None)
+for _ in range(1000):
+    profiled()
+sys.setprofile(None)
+assert not errors, errors
+print("done")
+"""
+
+
+@pytest.mark.parametrize("runs", [0, 300])
+def test_a_profiled_thread_runs_on_after_sync_agents_were_interrupted(runs: int) -> None:
+    """No interrupt outlives its agent call, and none leaves the interpreter in a state where
+    a profiler or tracer (cProfile, coverage, a debugger) hangs a thread."""
+    script = _PROFILED_AFTER_AGENTS.replace("MODE_RUNS", str(runs))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the profiled thread hung after sync agents ran")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "done"

@@ -10,7 +10,14 @@ awaiting side gives up at once and the agent's thread is interrupted:
   ``PyThreadState_SetAsyncExc`` (what Temporal's Python SDK does for threaded activities).
   It is raised again every little while until the thread leaves the agent (an agent that
   swallows it does not keep running), and never once the agent has returned: raising and
-  leaving are serialized by one lock, and leaving clears an exception set but not yet raised.
+  leaving are serialized by one lock, and a thread that was interrupted leaves by replacing
+  an exception set but not yet raised with a private marker and catching that marker itself.
+
+Never clear a pending exception with ``PyThreadState_SetAsyncExc(id, NULL)``: CPython signals
+the interpreter's eval breaker even for NULL and only the target thread, raising a real
+exception, turns it off again. On 3.11 a breaker left on makes any profiled or traced thread
+spin forever at its next function entry (``cProfile`` hung the engine benchmark that way); on
+3.12 every function call of every thread takes the slow path from then on.
 
 An asynchronous exception is only raised when the thread next runs Python bytecode: a thread
 blocked in a C call (``time.sleep``, a socket read without timeout) sees it when the call
@@ -29,6 +36,7 @@ import ctypes
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +44,7 @@ log = logging.getLogger(__name__)
 
 _FIRST_RETRY_SECONDS = 0.05
 _MAX_RETRY_SECONDS = 1.0
+_DRAIN_TRIES = 100
 
 
 class AgentInterrupted(BaseException):
@@ -45,12 +54,19 @@ class AgentInterrupted(BaseException):
     """
 
 
-def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
+class _Drained(BaseException):
+    """The marker an interrupted thread raises in itself to take back a pending interrupt."""
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException]) -> int:
     api = getattr(ctypes, "pythonapi", None)
     if api is None:  # not CPython: cooperative cancellation only
         return 0
-    target = ctypes.py_object(exc) if exc is not None else None
-    return int(api.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), target))
+    return int(api.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc)))
+
+
+def _checkpoint() -> None:
+    """A Python call: entering it checks the eval breaker, so a pending exception is raised."""
 
 
 _PENDING, _RUNNING, _LEFT = 0, 1, 2
@@ -75,6 +91,7 @@ class AgentCall:
         self._state = _PENDING
         self._thread_id: int | None = None
         self._interrupted = False
+        self._raised = False
         self._left = threading.Event()
         self.future: asyncio.Future[Any] = loop.create_future()
 
@@ -102,8 +119,9 @@ class AgentCall:
         return self._left
 
     def _raise_locked(self) -> None:
-        if self._state == _RUNNING and self._thread_id is not None:
-            _set_async_exc(self._thread_id, AgentInterrupted)
+        thread_id = self._thread_id
+        if self._state == _RUNNING and thread_id is not None:
+            self._raised = _set_async_exc(thread_id, AgentInterrupted) > 0 or self._raised
 
     def _keep_raising(self) -> None:
         # An agent may catch the exception and carry on: raise again until it leaves.
@@ -115,24 +133,33 @@ class AgentCall:
 
     # ------------------------------------------------------------------ the thread's side
 
-    def run(self) -> None:
-        """Run in a pool thread: call the agent once, leave, hand the outcome to the loop."""
+    def run(self) -> bool:
+        """Run in a pool thread: call the agent once, leave, hand the outcome to the loop.
+
+        False if an interrupt might still be pending in this thread: it must not be reused."""
         outcome: tuple[bool, Any] | None = None
         called = False
+        clean = True
         while True:
             try:
                 if not called:
                     called = True
                     outcome = self._invoke()
-                self._leave()
+                if self._leave():
+                    clean = self._drain()
                 break
             except AgentInterrupted as exc:
                 # Raised in this wrapper between the agent's end and the leave: the agent
                 # is over either way; keep its outcome, or record the interrupt.
                 if outcome is None:
                     outcome = (False, exc)
+            except _Drained:
+                break  # the marker came up before _drain: nothing is pending any more
+        # Only now: threading's own code (Event.set) must never see a pending exception.
+        self._left.set()
         assert outcome is not None
         self._deliver(outcome)
+        return clean
 
     def _invoke(self) -> tuple[bool, Any]:
         try:
@@ -145,13 +172,30 @@ class AgentCall:
         except BaseException as exc:
             return (False, exc)
 
-    def _leave(self) -> None:
+    def _leave(self) -> bool:
+        """Leave the agent: no interrupt is raised from now on. True if the thread was
+        interrupted: an interrupt may still be pending, and is now replaced by the marker
+        (same lock as the raising, so none can follow), which the caller must take back."""
         with self._lock:
-            if self._state == _RUNNING and self._thread_id is not None:
-                # Clear an exception set but not raised yet: none may outlive the agent.
-                _set_async_exc(self._thread_id, None)
             self._state = _LEFT
-        self._left.set()
+            thread_id = self._thread_id
+            if not self._raised or thread_id is None:
+                return False
+            _set_async_exc(thread_id, _Drained)
+            return True
+
+    def _drain(self) -> bool:
+        """Raise the pending marker here, before any pool code runs on this thread."""
+        for _ in range(_DRAIN_TRIES):
+            try:
+                # Retaking the GIL re-arms the eval breaker for a pending exception (another
+                # thread may have turned it off), and the call below checks it.
+                time.sleep(0)
+                _checkpoint()
+            except _Drained:
+                return True
+        log.error("an agent thread could not take back its pending interrupt: retiring it")
+        return False
 
     def _deliver(self, outcome: tuple[bool, Any]) -> None:
         def settle() -> None:
@@ -194,9 +238,12 @@ class AgentThreads:
         while True:
             call = self._jobs.get()
             try:
-                call.run()
-            except BaseException:  # a pool thread must survive any agent
+                reusable = call.run()
+            except BaseException:  # never raised to threading: log it, retire the thread
                 log.exception("agent thread wrapper failed")
+                reusable = False
+            if not reusable:
+                return  # never counted idle again: the next submit starts a fresh thread
             with self._lock:
                 self._idle += 1
 
