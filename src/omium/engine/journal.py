@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
 from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
-from omium.domain.workflow import parse_workflow_definition
 from omium.engine import driver
 from omium.errors import ConflictError, ErrorCode, NotFoundError
 from omium.services.checkpoints import PendingCheckpoint
+from omium.services.definition_cache import definitions
 from omium.store.checkpoint_parts import WriteResult
 from omium.store.checkpoint_writer import PartsMissing
 from omium.store.checkpoint_writer import _is_live_name_conflict as is_live_name_conflict
@@ -36,7 +36,6 @@ from omium.store.models import (
     ExecutionEvent,
     ExecutionMetrics,
     StepAttempt,
-    WorkflowDefinition,
 )
 from omium.store.uow import UnitOfWork
 
@@ -45,7 +44,6 @@ AGENTS = cast(Table, Agent.__table__)
 ATTEMPTS = cast(Table, StepAttempt.__table__)
 CHECKPOINTS = cast(Table, Checkpoint.__table__)
 EVENTS = cast(Table, ExecutionEvent.__table__)
-DEFINITIONS = cast(Table, WorkflowDefinition.__table__)
 METRICS = cast(Table, ExecutionMetrics.__table__)
 BLOBS = cast(Table, CheckpointBlob.__table__)
 
@@ -197,12 +195,6 @@ _HEAD_COLUMNS = (
     "retry_count",
     "metadata",
 )
-_DEFINITION = (
-    "SELECT definition FROM workflow_definitions WHERE workflow_id = :wf AND version = :version"
-)
-#: Parsed workflow definitions by (workflow, version): a version never changes once stored.
-_definitions: dict[tuple[uuid.UUID, int | None], ParsedDefinition] = {}
-_DEFINITIONS_KEPT = 256
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -214,28 +206,13 @@ def _json_list(value: Any) -> list[Any]:
 def definition(
     session: Session | Connection, workflow_id: uuid.UUID, version: int | None
 ) -> ParsedDefinition:
-    """Version ``version`` of the workflow's definition, parsed (cached: versions never
-    change once stored). NotFoundError when there is no such version."""
-    key = (workflow_id, version)
-    found = _definitions.get(key)
-    if found is not None:
-        return found
-    as_uuid = driver.processors(driver.dialect_of(session), DEFINITIONS)["workflow_id"]
-    rows = driver.execute(
-        session,
-        "journal.definition",
-        _DEFINITION,
-        {"wf": as_uuid(workflow_id) if as_uuid else workflow_id, "version": version},
-    )
-    if not rows:
+    """Version ``version`` of the workflow's definition, parsed (cached process-wide:
+    versions never change once stored). NotFoundError when there is no such version."""
+    found = definitions.parsed(session, workflow_id, version) if version is not None else None
+    if found is None:
         raise NotFoundError(
             f"workflow {workflow_id} has no version {version}", code=ErrorCode.WORKFLOW_NOT_FOUND
         )
-    raw = rows[0][0]
-    found = parse_workflow_definition(json.loads(raw) if isinstance(raw, str | bytes) else raw)
-    if len(_definitions) >= _DEFINITIONS_KEPT:
-        _definitions.pop(next(iter(_definitions)))
-    _definitions[key] = found
     return found
 
 

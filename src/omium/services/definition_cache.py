@@ -79,3 +79,7 @@ class DefinitionCache:
             return 0
         entry = self._entry(db, workflow_id, version)
         return entry.total_steps if entry is not None else 0
+
+
+#: The process-wide cache the API and the engine share.
+definitions = DefinitionCache()

@@ -24,7 +24,7 @@ from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, Not
 from omium.schemas.executions import AgentSummary, ExecutionCreate, ExecutionList, Progress
 from omium.schemas.executions import Execution as ExecutionOut
 from omium.services import agent_configs, audit
-from omium.services.definition_cache import DefinitionCache
+from omium.services.definition_cache import definitions
 from omium.store.db import Database
 from omium.store.models import (
     Agent,
@@ -168,7 +168,7 @@ class ExecutionService:
         self.db = db
         self.checkpoints = checkpoints
         self.bus = bus
-        self.definitions = DefinitionCache()
+        self.definitions = definitions
 
     def _commit(self, uow: UnitOfWork, events: EventBatch) -> None:
         events.flush(uow.session)
