@@ -359,39 +359,27 @@ class CheckpointService:
     def _write(self, target: Session | Connection, request: _Request) -> CreatedCheckpoint:
         """Store a checkpoint through ``target``: a session (the caller's unit of work) or
         a connection from :meth:`Database.statements` (autocommit on PostgreSQL)."""
-        tenant_id, execution_id, index = request.tenant_id, request.execution_id, request.index
-        encoded, row = request.encoded, request.row
+        execution_id, row = request.execution_id, request.row
         autocommit = isinstance(target, Connection) and target.dialect.name == "postgresql"
-        checkpoint_id = row["id"]
-        now = utcnow()
-        days = self._retention_days(target, tenant_id)
-        row["created_at"] = now
-        row["expires_at"] = now + timedelta(days=days) if days else None
-        external = self._largest_if_external(encoded)
-        known = self.parts.known(tenant_id, encoded.parts)
+        pending = self._pending(target, request)
         for attempt in range(3):
-            # Parts this process saw stored are only checked; when one is gone (swept, or
-            # its transaction rolled back) the write is retried inserting it.
-            prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
-            if autocommit and prepared.keys:
+            if autocommit and pending.parts.keys:
                 # A part for the blob store is uploaded between the INSERT and the commit.
                 raise _NeedsTransaction
-            row["state_blob_uri"] = self._state_uri(
-                target, tenant_id, checkpoint_id, external, prepared
-            )
             try:
                 outcome = insert_checkpoint(
                     target,
-                    tenant_id=tenant_id,
+                    tenant_id=request.tenant_id,
                     row=row,
-                    index=index,
-                    parts=prepared.rows(),
-                    known=prepared.known,
+                    index=request.index,
+                    parts=pending.parts.rows(),
+                    known=pending.parts.known,
                 )
                 break
             except PartsMissing as missing:
-                self.parts.forget(tenant_id, known - missing.present)
-                known = missing.present if attempt == 0 else set()
+                # Parts this process saw stored are only checked; when one is gone (swept,
+                # or its transaction rolled back) the write is retried inserting it.
+                self._reprepare(target, pending, missing.present, last=attempt > 0)
             except ExecutionMissing:
                 raise NotFoundError(
                     f"Execution with ID '{execution_id}' not found",
@@ -411,19 +399,34 @@ class CheckpointService:
                 ) from None
         else:  # pragma: no cover - the last attempt checks no known part
             raise RuntimeError("checkpoint parts kept disappearing")
-        self.parts.remember(tenant_id, [*prepared.parts, *prepared.known])
-        # The state's objects are held only for a caller that names its changed keys (the
-        # others gain nothing from them); their bytes always are.
-        kept = reusable(request.state, encoded, keep_values=request.hinted)
-        self._encodings.put(tenant_id, execution_id, kept, encoded)
-        written = self.parts.finish(prepared, outcome.new_digests)
-        self._fix_state_uri(target, tenant_id, row, external, prepared, written)
+        written = self._finish(target, pending, outcome.new_digests)
         if isinstance(target, Session) and target.identity_map:
             key = _EXECUTION_MAPPER.identity_key_from_primary_key((execution_id,))
             loaded = target.identity_map.get(key)
             if loaded is not None:
                 set_committed_value(loaded, "checkpoint_count", outcome.checkpoint_count)
         return CreatedCheckpoint(_transient_checkpoint(row, outcome.checkpoint_index), written)
+
+    def _pending(self, target: Session | Connection, request: _Request) -> PendingCheckpoint:
+        """``request``'s rows, ready to insert: timestamps, retention, the parts to insert
+        or check, the state's location. Its encoding becomes the execution's previous one
+        at once, so the next checkpoint of the same transaction reuses it (a write that
+        then fails costs that next checkpoint a fuller encoding, never a wrong one: the
+        parts it reuses are checked by the insert)."""
+        tenant_id, encoded, row = request.tenant_id, request.encoded, request.row
+        now = utcnow()
+        days = self._retention_days(target, tenant_id)
+        row["created_at"] = now
+        row["expires_at"] = now + timedelta(days=days) if days else None
+        external = self._largest_if_external(encoded)
+        known = self.parts.known(tenant_id, encoded.parts)
+        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+        row["state_blob_uri"] = self._state_uri(target, tenant_id, row["id"], external, prepared)
+        # The state's objects are held only for a caller that names its changed keys (the
+        # others gain nothing from them); their bytes always are.
+        kept = reusable(request.state, encoded, keep_values=request.hinted)
+        self._encodings.put(tenant_id, request.execution_id, kept, encoded)
+        return PendingCheckpoint(tenant_id, row, encoded, external, known, prepared)
 
     def prepare(
         self,
@@ -460,24 +463,7 @@ class CheckpointService:
             metadata=metadata,
             changed_keys=changed_keys,
         )
-        session = uow.session
-        encoded, row = request.encoded, request.row
-        checkpoint_id = row["id"]
-        now = utcnow()
-        days = self._retention_days(session, tenant_id)
-        row["created_at"] = now
-        row["expires_at"] = now + timedelta(days=days) if days else None
-        external = self._largest_if_external(encoded)
-        known = self.parts.known(tenant_id, encoded.parts)
-        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
-        row["state_blob_uri"] = self._state_uri(
-            session, tenant_id, checkpoint_id, external, prepared
-        )
-        # The state's objects are held only for a caller that names its changed keys (the
-        # others gain nothing from them); their bytes always are.
-        kept = reusable(state, encoded, keep_values=request.hinted)
-        self._encodings.put(tenant_id, execution_id, kept, encoded)
-        return PendingCheckpoint(tenant_id, row, encoded, external, known, prepared)
+        return self._pending(uow.session, request)
 
     def parts_missing(
         self, uow: UnitOfWork, pending: PendingCheckpoint, present: set[str], *, last: bool
@@ -485,6 +471,16 @@ class CheckpointService:
         """The insert found some parts this process believed stored gone (swept, or their
         transaction rolled back): ``pending`` is prepared again to insert them (``last``:
         to insert every part, checking none)."""
+        self._reprepare(uow.session, pending, present, last=last)
+
+    def _reprepare(
+        self,
+        target: Session | Connection,
+        pending: PendingCheckpoint,
+        present: set[str],
+        *,
+        last: bool,
+    ) -> None:
         tenant_id = pending.tenant_id
         self.parts.forget(tenant_id, pending.known - present)
         pending.known = set() if last else present & pending.known
@@ -492,7 +488,7 @@ class CheckpointService:
             tenant_id, pending.encoded.parts, self.compression, pending.known
         )
         pending.row["state_blob_uri"] = self._state_uri(
-            uow.session, tenant_id, pending.row["id"], pending.external, pending.parts
+            target, tenant_id, pending.row["id"], pending.external, pending.parts
         )
 
     def share_parts(self, pending: list[PendingCheckpoint]) -> None:
@@ -516,11 +512,16 @@ class CheckpointService:
     ) -> WriteResult:
         """After the insert, before the commit: upload the large parts the insert found new
         (``new_digests``) and remember the parts as stored."""
+        return self._finish(uow.session, pending, new_digests)
+
+    def _finish(
+        self, target: Session | Connection, pending: PendingCheckpoint, new_digests: set[str]
+    ) -> WriteResult:
         prepared = pending.parts
         self.parts.remember(pending.tenant_id, [*prepared.parts, *prepared.known])
         written = self.parts.finish(prepared, new_digests & prepared.parts.keys())
         self._fix_state_uri(
-            uow.session, pending.tenant_id, pending.row, pending.external, prepared, written
+            target, pending.tenant_id, pending.row, pending.external, prepared, written
         )
         return written
 
