@@ -10,6 +10,10 @@ One run measures, side by side and interleaved round-robin (so machine noise hit
 - DBOS: a workflow of 10 no-op steps on PostgreSQL and SQLite (each in a child process: DBOS is
   one instance per process).
 
+- Floor: the rows one Omium run commits (recorded from a real run), replayed with the bare
+  driver in the same transactions, no framework (bench/write_floor.py): what those records
+  cost to commit on this machine.
+
 State: 1 KB of input. Reported: median wall time per 10-step run, per step, steps per second,
 and the ratio to Omium. Then the takeover: a real ``omium worker`` running an execution is
 SIGKILLed; the time until a second worker runs its next step is measured.
@@ -338,7 +342,7 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--lease", type=float, default=2.0)
-    parser.add_argument("--skip", default="", help="comma list: dbos,langgraph,takeover")
+    parser.add_argument("--skip", default="", help="comma list: dbos,langgraph,floor,takeover")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     tmp = Path(tempfile.mkdtemp(prefix="omium-bench-"))
@@ -349,6 +353,17 @@ def main() -> None:
         created.append(pg_omium)
         contenders["omium sqlite"] = omium_runner(f"sqlite:///{tmp / 'omium.db'}", tmp / "o1")
         contenders["omium postgres"] = omium_runner(pg_omium, tmp / "o2")
+        if "floor" not in skip:
+            import write_floor
+
+            pg_floor = create_db(args.pg, "omium_floor")
+            created.append(pg_floor)
+            contenders["floor sqlite"] = write_floor.floor_runner(
+                omium_runner, f"sqlite:///{tmp / 'floor.db'}", tmp / "f1"
+            )
+            contenders["floor postgres"] = write_floor.floor_runner(
+                omium_runner, pg_floor, tmp / "f2"
+            )
         if "langgraph" not in skip:
             pg_lg = create_db(args.pg, "lg_bench")
             created.append(pg_lg)
