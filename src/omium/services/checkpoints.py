@@ -42,6 +42,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from omium.clock import utcnow
 from omium.config import Settings
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
+from omium.ids import time_ordered_uuid
 from omium.store.blobs import BlobStore, open_blob_store
 from omium.store.checkpoint_parts import (
     INLINE_MAX,
@@ -335,7 +336,7 @@ class CheckpointService:
             raise ValidationError(
                 "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
             )
-        checkpoint_id = uuid.uuid4()
+        checkpoint_id = time_ordered_uuid()
         row: dict[str, Any] = {
             "id": checkpoint_id,
             "execution_id": execution_id,
