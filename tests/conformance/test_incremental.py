@@ -7,6 +7,7 @@ from typing import Any
 
 from omium.services.checkpoints import CheckpointService
 from omium.store.db import Database
+from omium.store.manifest import build_manifest
 from omium.store.state_codec import encode_state
 from omium.store.uow import UnitOfWork
 from tests.conformance.conftest import Scene
@@ -74,3 +75,33 @@ def test_a_rolled_back_checkpoint_leaves_the_next_one_whole(
     created = write(clean_db, service, scene, "s1", changed, changed_keys=[])
     assert created.storage.new_parts == 1
     assert read_state(clean_db, service, scene, created.checkpoint.id) == changed
+
+
+def test_a_boundary_checkpoint_of_the_same_state_reuses_the_encoding(
+    clean_db: Database, service: CheckpointService, scene: Scene
+) -> None:
+    # The engine's {agent}_start right after an {agent}_complete: same state, no key changed.
+    state = _state()
+    with UnitOfWork(clean_db) as uow:
+        complete = service.prepare(uow, scene.tenant_id, scene.execution_id, "a_complete", state)
+        start = service.prepare(
+            uow, scene.tenant_id, scene.execution_id, "b_start", state, changed_keys=[]
+        )
+        assert start.encoded is complete.encoded
+        assert start.row["checksum"] == encode_state(state).checksum
+        assert start.row["state_manifest"] == build_manifest(encode_state(state))
+        assert start.row["state_blob_uri"] == f"db://checkpoints/{start.row['id']}"
+        # A key named as changed is encoded again, the others are still reused.
+        state["key_1"] = {"n": "next"}
+        after = service.prepare(
+            uow, scene.tenant_id, scene.execution_id, "c_start", state, changed_keys=["key_1"]
+        )
+        assert after.encoded is not start.encoded
+        assert after.row["checksum"] == encode_state(state).checksum
+        # Equal values in other objects: encoded (and compared) again, never taken on trust.
+        copy = {key: dict(value) for key, value in state.items()}
+        again = service.prepare(
+            uow, scene.tenant_id, scene.execution_id, "d_start", copy, changed_keys=[]
+        )
+        assert again.encoded is not after.encoded
+        assert again.row["checksum"] == after.row["checksum"]

@@ -68,6 +68,7 @@ from omium.store.state_codec import (
     StateEncodingError,
     assemble,
     encode_state,
+    is_same_state,
     merkle_root,
     reusable,
     sha256_hex,
@@ -158,7 +159,10 @@ class _Request:
     index: int | None
     state: Any
     encoded: EncodedState
-    hinted: bool
+    #: the state's objects are kept for the next encoding (see _pending)
+    keep_values: bool
+    #: ``encoded`` is the execution's last encoding, reused as it is
+    reused: bool
     row: dict[str, Any]
 
 
@@ -318,8 +322,13 @@ class CheckpointService:
         validation_passed: bool,
         metadata: dict[str, Any] | None,
         changed_keys: Iterable[str] | None,
+        keep_values: bool = False,
     ) -> _Request:
-        """Validate and encode a checkpoint to write (no database access)."""
+        """Validate and encode a checkpoint to write (no database access).
+
+        A caller that says no key changed (``changed_keys`` empty) since the last encoding,
+        whose state holds the very objects encoded then, gets that encoding and manifest
+        back as they are (``keep_values`` or a hint at that encoding kept the objects)."""
         if not name or len(name) > 255:
             raise ValidationError(
                 "checkpoint_name must be 1 to 255 characters",
@@ -327,11 +336,21 @@ class CheckpointService:
                 details={"field": "checkpoint_name"},
             )
         hint = None if changed_keys is None else frozenset(changed_keys)
-        previous = self._encodings.get(tenant_id, execution_id)
-        try:
-            encoded = encode_state(state, previous=previous, changed_keys=hint)
-        except StateEncodingError as exc:
-            raise ValidationError(str(exc), details={"field": "state"}) from None
+        last = self._encodings.last(tenant_id, execution_id)
+        if (
+            hint is not None
+            and not hint
+            and last is not None
+            and last.manifest is not None
+            and is_same_state(state, last.previous, last.encoded)
+        ):
+            encoded, manifest, reused = last.encoded, last.manifest, True
+        else:
+            try:
+                encoded = encode_state(state, previous=last and last.previous, changed_keys=hint)
+            except StateEncodingError as exc:
+                raise ValidationError(str(exc), details={"field": "state"}) from None
+            manifest, reused = build_manifest(encoded), False
         if index is not None and index < 0:
             raise ValidationError(
                 "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
@@ -353,9 +372,10 @@ class CheckpointService:
             "created_at": None,
             "expires_at": None,
             "superseded_at": None,
-            "state_manifest": build_manifest(encoded),
+            "state_manifest": manifest,
         }
-        return _Request(tenant_id, execution_id, index, state, encoded, hint is not None, row)
+        keep = keep_values or hint is not None
+        return _Request(tenant_id, execution_id, index, state, encoded, keep, reused, row)
 
     def _write(self, target: Session | Connection, request: _Request) -> CreatedCheckpoint:
         """Store a checkpoint through ``target``: a session (the caller's unit of work) or
@@ -423,10 +443,14 @@ class CheckpointService:
         known = self.parts.known(tenant_id, encoded.parts)
         prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
         row["state_blob_uri"] = self._state_uri(target, tenant_id, row["id"], external, prepared)
-        # The state's objects are held only for a caller that names its changed keys (the
-        # others gain nothing from them); their bytes always are.
-        kept = reusable(request.state, encoded, keep_values=request.hinted)
-        self._encodings.put(tenant_id, request.execution_id, kept, encoded)
+        if not request.reused:
+            # The state's objects are held only for a caller that names its changed keys or
+            # prepares a checkpoint of a boundary (the others gain nothing from them); their
+            # bytes always are.
+            kept = reusable(request.state, encoded, keep_values=request.keep_values)
+            self._encodings.put(
+                tenant_id, request.execution_id, kept, encoded, row["state_manifest"]
+            )
         return PendingCheckpoint(tenant_id, row, encoded, external, known, prepared)
 
     def prepare(
@@ -463,6 +487,8 @@ class CheckpointService:
             validation_passed=validation_passed,
             metadata=metadata,
             changed_keys=changed_keys,
+            # The next checkpoint of the boundary (nothing runs in between) reuses them.
+            keep_values=True,
         )
         return self._pending(uow.session, request)
 

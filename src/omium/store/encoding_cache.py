@@ -9,6 +9,10 @@ skipped without serializing only when the caller names the keys it changed and t
 the very object encoded before; otherwise it is serialized and compared, byte for byte.
 Whether the parts are still stored is checked by the write itself
 (store/checkpoint_writer.py).
+
+The whole last encoding is kept too, with its manifest: a checkpoint of the very same state
+(the engine's ``{agent}_start`` right after the ``{agent}_complete`` of the same boundary)
+reuses it as it is.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from typing import Any, NamedTuple
 
 from omium.store.state_codec import EncodedState, Previous
 
@@ -27,17 +32,30 @@ MAX_BYTES = 64 * 1024 * 1024
 _Key = tuple[uuid.UUID, uuid.UUID]
 
 
+class LastEncoding(NamedTuple):
+    """An execution's last encoded state: what a later encoding may reuse, the encoding
+    itself and its manifest (``None`` when not built)."""
+
+    previous: Previous
+    encoded: EncodedState
+    manifest: dict[str, Any] | None
+
+
 class EncodingCache:
     """An LRU of (tenant, execution) -> the parts of its last encoded state; thread-safe."""
 
     def __init__(self, max_executions: int = MAX_EXECUTIONS, max_bytes: int = MAX_BYTES) -> None:
         self._max_executions = max_executions
         self._max_bytes = max_bytes
-        self._items: OrderedDict[_Key, tuple[Previous, int]] = OrderedDict()
+        self._items: OrderedDict[_Key, tuple[LastEncoding, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> Previous | None:
+        last = self.last(tenant_id, execution_id)
+        return None if last is None else last.previous
+
+    def last(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> LastEncoding | None:
         with self._lock:
             hit = self._items.get((tenant_id, execution_id))
             if hit is None:
@@ -51,6 +69,7 @@ class EncodingCache:
         execution_id: uuid.UUID,
         previous: Previous,
         encoded: EncodedState,
+        manifest: dict[str, Any] | None = None,
     ) -> None:
         size = sum(len(part.raw) for part in encoded.parts)
         with self._lock:
@@ -59,7 +78,8 @@ class EncodingCache:
                 self._bytes -= old[1]
             if size > self._max_bytes:
                 return
-            self._items[(tenant_id, execution_id)] = (previous, size)
+            entry = LastEncoding(previous, encoded, manifest)
+            self._items[(tenant_id, execution_id)] = (entry, size)
             self._bytes += size
             while self._bytes > self._max_bytes or len(self._items) > self._max_executions:
                 _, (_, dropped) = self._items.popitem(last=False)
