@@ -48,6 +48,7 @@ from omium.store.checkpoint_parts import (
     INLINE_MAX,
     PartStore,
     PreparedParts,
+    StoredPart,
     WriteResult,
     corrupted,
 )
@@ -59,7 +60,7 @@ from omium.store.checkpoint_writer import (
     insert_checkpoint,
 )
 from omium.store.db import Database
-from omium.store.encoding_cache import EncodingCache
+from omium.store.encoding_cache import EncodingCache, LastEncoding
 from omium.store.manifest import WHOLE_STATE_CHECKSUM, Manifest, build_manifest, read_manifest
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
@@ -146,6 +147,14 @@ class _RetentionCache:
         return days
 
 
+@dataclass(frozen=True, slots=True)
+class _LastParts:
+    """The parts prepared for an execution's last encoded state, when all stay inline."""
+
+    known: frozenset[str]
+    parts: dict[str, StoredPart]
+
+
 class _NeedsTransaction(Exception):
     """The write cannot be one autocommitted statement (a part goes to the blob store)."""
 
@@ -161,9 +170,9 @@ class _Request:
     encoded: EncodedState
     #: the state's objects are kept for the next encoding (see _pending)
     keep_values: bool
-    #: ``encoded`` is the execution's last encoding, reused as it is
-    reused: bool
     row: dict[str, Any]
+    #: the execution's last encoding when ``encoded`` is it, reused as it is
+    reused: LastEncoding | None
 
 
 class CheckpointService:
@@ -344,13 +353,15 @@ class CheckpointService:
             and last.manifest is not None
             and is_same_state(state, last.previous, last.encoded)
         ):
-            encoded, manifest, reused = last.encoded, last.manifest, True
+            encoded, manifest, reused = last.encoded, last.manifest, last
         else:
             try:
-                encoded = encode_state(state, previous=last and last.previous, changed_keys=hint)
+                encoded = encode_state(
+                    state, previous=None if last is None else last.previous, changed_keys=hint
+                )
             except StateEncodingError as exc:
                 raise ValidationError(str(exc), details={"field": "state"}) from None
-            manifest, reused = build_manifest(encoded), False
+            manifest, reused = build_manifest(encoded), None
         if index is not None and index < 0:
             raise ValidationError(
                 "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
@@ -375,7 +386,7 @@ class CheckpointService:
             "state_manifest": manifest,
         }
         keep = keep_values or hint is not None
-        return _Request(tenant_id, execution_id, index, state, encoded, keep, reused, row)
+        return _Request(tenant_id, execution_id, index, state, encoded, keep, row, reused)
 
     def _write(self, target: Session | Connection, request: _Request) -> CreatedCheckpoint:
         """Store a checkpoint through ``target``: a session (the caller's unit of work) or
@@ -439,18 +450,32 @@ class CheckpointService:
         days = self._retention_days(target, tenant_id)
         row["created_at"] = now
         row["expires_at"] = now + timedelta(days=days) if days else None
-        external = self._largest_if_external(encoded)
-        known = self.parts.known(tenant_id, encoded.parts)
-        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
-        row["state_blob_uri"] = self._state_uri(target, tenant_id, row["id"], external, prepared)
-        if not request.reused:
+        last = request.reused
+        if last is not None and isinstance(last.parts, _LastParts):
+            # The same state as the execution's last checkpoint (its start after its complete):
+            # the same parts to insert or check. Only for a state whose parts all stay in the
+            # database: a part's proposed blob-store key must not serve two transactions (see
+            # blob_key), and its location is looked up.
+            external, known = None, set(last.parts.known)
+            prepared = PreparedParts(dict(last.parts.parts), {}, sorted(known))
+        else:
+            external = self._largest_if_external(encoded)
+            known = self.parts.known(tenant_id, encoded.parts)
+            prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+            if external is not None:  # else it is the inline URI the request already holds
+                row["state_blob_uri"] = self._state_uri(
+                    target, tenant_id, row["id"], external, prepared
+                )
+        if last is None:
             # The state's objects are held only for a caller that names its changed keys or
             # prepares a checkpoint of a boundary (the others gain nothing from them); their
             # bytes always are.
             kept = reusable(request.state, encoded, keep_values=request.keep_values)
-            self._encodings.put(
+            entry = self._encodings.put(
                 tenant_id, request.execution_id, kept, encoded, row["state_manifest"]
             )
+            if external is None:
+                entry.parts = _LastParts(frozenset(known), dict(prepared.parts))
         return PendingCheckpoint(tenant_id, row, encoded, external, known, prepared)
 
     def prepare(

@@ -20,7 +20,8 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from omium.store.state_codec import EncodedState, Previous
 
@@ -32,13 +33,16 @@ MAX_BYTES = 64 * 1024 * 1024
 _Key = tuple[uuid.UUID, uuid.UUID]
 
 
-class LastEncoding(NamedTuple):
+@dataclass(slots=True)
+class LastEncoding:
     """An execution's last encoded state: what a later encoding may reuse, the encoding
-    itself and its manifest (``None`` when not built)."""
+    itself and its manifest (``None`` when not built); ``parts``, what the checkpoint
+    service derived from it (its prepared parts), when it may be reused."""
 
     previous: Previous
     encoded: EncodedState
     manifest: dict[str, Any] | None
+    parts: Any = None
 
 
 class EncodingCache:
@@ -70,20 +74,21 @@ class EncodingCache:
         previous: Previous,
         encoded: EncodedState,
         manifest: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> LastEncoding:
         size = sum(len(part.raw) for part in encoded.parts)
+        entry = LastEncoding(previous, encoded, manifest)
         with self._lock:
             old = self._items.pop((tenant_id, execution_id), None)
             if old is not None:
                 self._bytes -= old[1]
             if size > self._max_bytes:
-                return
-            entry = LastEncoding(previous, encoded, manifest)
+                return entry
             self._items[(tenant_id, execution_id)] = (entry, size)
             self._bytes += size
             while self._bytes > self._max_bytes or len(self._items) > self._max_executions:
                 _, (_, dropped) = self._items.popitem(last=False)
                 self._bytes -= dropped
+        return entry
 
     def drop(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> None:
         with self._lock:
