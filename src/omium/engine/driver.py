@@ -62,6 +62,9 @@ def dialect_of(target: Session | Connection) -> Dialect:
 
 def _sqlite_datetime(value: datetime) -> str:
     # SQLAlchemy's SQLite DATETIME text of UTCDateTime: UTC, no zone, always microseconds.
+    if value.tzinfo is UTC:
+        # What Omium's clock gives: the text is its ISO form without the "+00:00".
+        return value.isoformat(" ", "microseconds")[:-6]
     if value.tzinfo is None:
         raise ValueError("naive datetime given; Omium stores UTC, pass an aware datetime")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -71,6 +74,10 @@ def _naive_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given; Omium stores UTC, pass an aware datetime")
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+#: ``json.dumps`` with its default options, without its per-call option checks.
+_JSON_TEXT = json.JSONEncoder().encode
 
 
 def _hex(value: uuid.UUID) -> str:
@@ -90,7 +97,7 @@ def _converter(dialect: Dialect, column: Column[Any]) -> Processor:
     if sqlite and isinstance(impl, Uuid):
         return _hex
     if sqlite and isinstance(impl, JSON) and dialect._json_serializer is None:
-        return json.dumps
+        return _JSON_TEXT
     return process
 
 

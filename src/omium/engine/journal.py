@@ -7,6 +7,7 @@ a step boundary goes through here, so one boundary is one transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -498,14 +499,17 @@ UPDATE agents SET
 WHERE id = ?
 """
 _SQLITE_FINISH = "UPDATE step_attempts SET status = ?, finished_at = ?, error = ? WHERE id = ?"
-_SQLITE_ATTEMPT = (
-    "INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,"
-    " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_ATTEMPT_COLUMNS = (
+    "id",
+    "execution_id",
+    "step",
+    "agent_name",
+    "attempt",
+    "worker_id",
+    "status",
+    "started_at",
 )
-_SQLITE_EVENT = (
-    "INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)"
-    " VALUES (?, ?, ?, ?, ?)"
-)
+_EVENT_COLUMNS = ("tenant_id", "execution_id", "event_type", "payload", "created_at")
 _SQLITE_FENCE = """
 UPDATE executions SET
   lease_expires_at = ?,
@@ -517,11 +521,30 @@ UPDATE executions SET
 WHERE id = ? AND lease_owner = ?
 RETURNING status, checkpoint_count
 """
-_CHECKPOINT_COLUMNS = [c.name for c in CHECKPOINTS.columns]
-_SQLITE_CHECKPOINT = (
-    f"INSERT INTO checkpoints ({', '.join(_CHECKPOINT_COLUMNS)})"
-    f" VALUES ({', '.join('?' for _ in _CHECKPOINT_COLUMNS)})"
-)
+_CHECKPOINT_COLUMNS = tuple(c.name for c in CHECKPOINTS.columns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_insert(table: str, columns: tuple[str, ...], count: int) -> str:
+    """``INSERT INTO table (columns) VALUES (...), ...`` for ``count`` rows: one statement
+    (one step of the VM) for all the rows of a boundary, instead of one per row."""
+    row = f"({', '.join('?' for _ in columns)})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
+
+
+#: SQLite allows 32766 parameters per statement.
+_SQLITE_MAX_PARAMETERS = 32766
+
+
+def _sqlite_insert_rows(cur: Any, table: str, columns: tuple[str, ...], values: list[Any]) -> None:
+    """Insert the rows whose values ``values`` holds one after the other, in column order:
+    as few statements as SQLite's parameter limit allows (one, for any boundary so far)."""
+    step = _SQLITE_MAX_PARAMETERS // len(columns) * len(columns)
+    for start in range(0, len(values), step):
+        chunk = values[start : start + step]
+        cur.execute(_sqlite_insert(table, columns, len(chunk) // len(columns)), chunk)
+
+
 #: SQLite allows 32766 parameters per statement: a thousand parts (8 columns) at a time.
 _SQLITE_PARTS_PER_STATEMENT = 1000
 
@@ -755,14 +778,8 @@ def _apply_sqlite(
             cur.execute(_sqlite_parts(len(chunk)), values)
             new_digests.update(digest for (digest,) in cur.fetchall())
         if pending:
-            procs = driver.processors(dialect, CHECKPOINTS)
-            bound = [
-                driver.bind(procs, {**one.row, "checkpoint_index": first + i})
-                for i, one in enumerate(pending)
-            ]
-            cur.executemany(
-                _SQLITE_CHECKPOINT, [[b[name] for name in _CHECKPOINT_COLUMNS] for b in bound]
-            )
+            values = _sqlite_checkpoint_values(dialect, pending, first)
+            _sqlite_insert_rows(cur, "checkpoints", _CHECKPOINT_COLUMNS, values)
         for row, i in announcing:
             row["payload"]["checkpoint_index"] = first + i
         _sqlite_rows(cur, as_id, as_time, as_json, at, writes, event_rows)
@@ -803,36 +820,55 @@ def _sqlite_rows(
             [(f["status"], at, f.get("error"), as_id(f["id"])) for f in writes.finished_attempts],
         )
     if writes.new_attempts:
-        cur.executemany(
-            _SQLITE_ATTEMPT,
-            [
-                (
-                    as_id(r["id"]),
-                    as_id(r["execution_id"]),
-                    r["step"],
-                    r["agent_name"],
-                    r["attempt"],
-                    r["worker_id"],
-                    r["status"],
-                    as_time(r["started_at"]),
-                )
-                for r in writes.new_attempts
-            ],
+        values: list[Any] = []
+        for r in writes.new_attempts:
+            values += (as_id(r["id"]), as_id(r["execution_id"]), r["step"], r["agent_name"])
+            values += (r["attempt"], r["worker_id"], r["status"], as_time(r["started_at"]))
+        cur.execute(
+            _sqlite_insert("step_attempts", _ATTEMPT_COLUMNS, len(writes.new_attempts)), values
         )
     if event_rows:
-        cur.executemany(
-            _SQLITE_EVENT,
-            [
-                (
-                    as_id(e["tenant_id"]),
-                    as_id(e["execution_id"]),
-                    e["event_type"],
-                    as_json(e["payload"]),
-                    as_time(e["created_at"]),
-                )
-                for e in event_rows
-            ],
-        )
+        values = []
+        for e in event_rows:
+            values += (as_id(e["tenant_id"]), as_id(e["execution_id"]), e["event_type"])
+            values += (as_json(e["payload"]), as_time(e["created_at"]))
+        _sqlite_insert_rows(cur, "execution_events", _EVENT_COLUMNS, values)
+
+
+def _sqlite_checkpoint_values(
+    dialect: Any, pending: list[PendingCheckpoint], first: int
+) -> list[Any]:
+    """The boundary's checkpoint rows as one flat list of driver values, in column order.
+    A JSON value several rows share (the manifest of a state checkpointed twice) is
+    serialized once."""
+    converters = _checkpoint_converters(dialect)
+    texts: dict[int, Any] = {}
+    values: list[Any] = []
+    for i, one in enumerate(pending):
+        row = one.row
+        for name, convert in converters:
+            value = first + i if name == "checkpoint_index" else row[name]
+            if value is None or convert is None:
+                values.append(value)
+            elif isinstance(value, dict | list):
+                text = texts.get(id(value))
+                if text is None:
+                    text = texts[id(value)] = convert(value)
+                values.append(text)
+            else:
+                values.append(convert(value))
+    return values
+
+
+_converters: dict[int, list[tuple[str, driver.Processor]]] = {}
+
+
+def _checkpoint_converters(dialect: Any) -> list[tuple[str, driver.Processor]]:
+    found = _converters.get(id(dialect))
+    if found is None:
+        procs = driver.processors(dialect, CHECKPOINTS)
+        found = _converters[id(dialect)] = [(name, procs[name]) for name in _CHECKPOINT_COLUMNS]
+    return found
 
 
 def _opt(convert: Callable[[Any], Any], value: Any) -> Any:

@@ -40,6 +40,7 @@ from omium.engine import recovery as rec
 from omium.engine.events import EventBatch, EventBus
 from omium.engine.step import StepOutcome, run_attempt
 from omium.errors import CheckpointCorruptedError, OmiumError
+from omium.ids import time_ordered_uuid
 from omium.store.db import Database
 from omium.store.models import AgentMetrics
 from omium.store.uow import UnitOfWork
@@ -437,7 +438,7 @@ class Runner:
 
     def _attempt_row(self, st: _Step, now: datetime) -> dict[str, Any]:
         st.attempts += 1
-        st.attempt_id = uuid.uuid4()
+        st.attempt_id = time_ordered_uuid()
         st.started_at = now
         return {
             "id": st.attempt_id,
@@ -677,7 +678,7 @@ class Runner:
         )
         rows = [
             {
-                "id": uuid.uuid4(),
+                "id": time_ordered_uuid(),
                 "agent_id": st.agent_row,
                 "execution_id": self.execution_id,
                 "duration_ms": st.duration_ms,

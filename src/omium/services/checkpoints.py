@@ -42,11 +42,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from omium.clock import utcnow
 from omium.config import Settings
 from omium.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
+from omium.ids import time_ordered_uuid
 from omium.store.blobs import BlobStore, open_blob_store
 from omium.store.checkpoint_parts import (
     INLINE_MAX,
     PartStore,
     PreparedParts,
+    StoredPart,
     WriteResult,
     corrupted,
 )
@@ -58,7 +60,7 @@ from omium.store.checkpoint_writer import (
     insert_checkpoint,
 )
 from omium.store.db import Database
-from omium.store.encoding_cache import EncodingCache
+from omium.store.encoding_cache import EncodingCache, LastEncoding
 from omium.store.manifest import WHOLE_STATE_CHECKSUM, Manifest, build_manifest, read_manifest
 from omium.store.models import Checkpoint, Execution, Failure, Rollback, Tenant
 from omium.store.scoping import scoped_select
@@ -67,6 +69,7 @@ from omium.store.state_codec import (
     StateEncodingError,
     assemble,
     encode_state,
+    is_same_state,
     merkle_root,
     reusable,
     sha256_hex,
@@ -144,6 +147,14 @@ class _RetentionCache:
         return days
 
 
+@dataclass(frozen=True, slots=True)
+class _LastParts:
+    """The parts prepared for an execution's last encoded state, when all stay inline."""
+
+    known: frozenset[str]
+    parts: dict[str, StoredPart]
+
+
 class _NeedsTransaction(Exception):
     """The write cannot be one autocommitted statement (a part goes to the blob store)."""
 
@@ -157,8 +168,11 @@ class _Request:
     index: int | None
     state: Any
     encoded: EncodedState
-    hinted: bool
+    #: the state's objects are kept for the next encoding (see _pending)
+    keep_values: bool
     row: dict[str, Any]
+    #: the execution's last encoding when ``encoded`` is it, reused as it is
+    reused: LastEncoding | None
 
 
 class CheckpointService:
@@ -317,8 +331,13 @@ class CheckpointService:
         validation_passed: bool,
         metadata: dict[str, Any] | None,
         changed_keys: Iterable[str] | None,
+        keep_values: bool = False,
     ) -> _Request:
-        """Validate and encode a checkpoint to write (no database access)."""
+        """Validate and encode a checkpoint to write (no database access).
+
+        A caller that says no key changed (``changed_keys`` empty) since the last encoding,
+        whose state holds the very objects encoded then, gets that encoding and manifest
+        back as they are (``keep_values`` or a hint at that encoding kept the objects)."""
         if not name or len(name) > 255:
             raise ValidationError(
                 "checkpoint_name must be 1 to 255 characters",
@@ -326,16 +345,28 @@ class CheckpointService:
                 details={"field": "checkpoint_name"},
             )
         hint = None if changed_keys is None else frozenset(changed_keys)
-        previous = self._encodings.get(tenant_id, execution_id)
-        try:
-            encoded = encode_state(state, previous=previous, changed_keys=hint)
-        except StateEncodingError as exc:
-            raise ValidationError(str(exc), details={"field": "state"}) from None
+        last = self._encodings.last(tenant_id, execution_id)
+        if (
+            hint is not None
+            and not hint
+            and last is not None
+            and last.manifest is not None
+            and is_same_state(state, last.previous, last.encoded)
+        ):
+            encoded, manifest, reused = last.encoded, last.manifest, last
+        else:
+            try:
+                encoded = encode_state(
+                    state, previous=None if last is None else last.previous, changed_keys=hint
+                )
+            except StateEncodingError as exc:
+                raise ValidationError(str(exc), details={"field": "state"}) from None
+            manifest, reused = build_manifest(encoded), None
         if index is not None and index < 0:
             raise ValidationError(
                 "checkpoint_index must be >= 0", details={"field": "checkpoint_index"}
             )
-        checkpoint_id = uuid.uuid4()
+        checkpoint_id = time_ordered_uuid()
         row: dict[str, Any] = {
             "id": checkpoint_id,
             "execution_id": execution_id,
@@ -352,9 +383,10 @@ class CheckpointService:
             "created_at": None,
             "expires_at": None,
             "superseded_at": None,
-            "state_manifest": build_manifest(encoded),
+            "state_manifest": manifest,
         }
-        return _Request(tenant_id, execution_id, index, state, encoded, hint is not None, row)
+        keep = keep_values or hint is not None
+        return _Request(tenant_id, execution_id, index, state, encoded, keep, row, reused)
 
     def _write(self, target: Session | Connection, request: _Request) -> CreatedCheckpoint:
         """Store a checkpoint through ``target``: a session (the caller's unit of work) or
@@ -418,14 +450,32 @@ class CheckpointService:
         days = self._retention_days(target, tenant_id)
         row["created_at"] = now
         row["expires_at"] = now + timedelta(days=days) if days else None
-        external = self._largest_if_external(encoded)
-        known = self.parts.known(tenant_id, encoded.parts)
-        prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
-        row["state_blob_uri"] = self._state_uri(target, tenant_id, row["id"], external, prepared)
-        # The state's objects are held only for a caller that names its changed keys (the
-        # others gain nothing from them); their bytes always are.
-        kept = reusable(request.state, encoded, keep_values=request.hinted)
-        self._encodings.put(tenant_id, request.execution_id, kept, encoded)
+        last = request.reused
+        if last is not None and isinstance(last.parts, _LastParts):
+            # The same state as the execution's last checkpoint (its start after its complete):
+            # the same parts to insert or check. Only for a state whose parts all stay in the
+            # database: a part's proposed blob-store key must not serve two transactions (see
+            # blob_key), and its location is looked up.
+            external, known = None, set(last.parts.known)
+            prepared = PreparedParts(dict(last.parts.parts), {}, sorted(known))
+        else:
+            external = self._largest_if_external(encoded)
+            known = self.parts.known(tenant_id, encoded.parts)
+            prepared = self.parts.prepare(tenant_id, encoded.parts, self.compression, known)
+            if external is not None:  # else it is the inline URI the request already holds
+                row["state_blob_uri"] = self._state_uri(
+                    target, tenant_id, row["id"], external, prepared
+                )
+        if last is None:
+            # The state's objects are held only for a caller that names its changed keys or
+            # prepares a checkpoint of a boundary (the others gain nothing from them); their
+            # bytes always are.
+            kept = reusable(request.state, encoded, keep_values=request.keep_values)
+            entry = self._encodings.put(
+                tenant_id, request.execution_id, kept, encoded, row["state_manifest"]
+            )
+            if external is None:
+                entry.parts = _LastParts(frozenset(known), dict(prepared.parts))
         return PendingCheckpoint(tenant_id, row, encoded, external, known, prepared)
 
     def prepare(
@@ -462,6 +512,8 @@ class CheckpointService:
             validation_passed=validation_passed,
             metadata=metadata,
             changed_keys=changed_keys,
+            # The next checkpoint of the boundary (nothing runs in between) reuses them.
+            keep_values=True,
         )
         return self._pending(uow.session, request)
 

@@ -214,6 +214,19 @@ def reusable(
     return {part.key: (state[part.key], part) for part in encoded.parts}
 
 
+def is_same_state(state: Any, previous: Previous, encoded: EncodedState) -> bool:
+    """Whether the object ``state`` holds, key for key, the very values ``encoded`` was made
+    from (as kept by :func:`reusable`) and no other key. For a caller that vouches no key
+    changed since (``changed_keys`` empty), ``encoded`` is then this state's encoding."""
+    if not encoded.is_object or not isinstance(state, dict) or len(state) != len(encoded.parts):
+        return False
+    for part in encoded.parts:
+        hit = previous.get(part.key)
+        if hit is None or state.get(part.key, _NOT_KEPT) is not hit[0]:
+            return False
+    return True
+
+
 #: Stands for a value not kept: no state value is this object.
 _NOT_KEPT = object()
 

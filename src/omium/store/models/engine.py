@@ -27,7 +27,6 @@ class ExecutionEvent(Base):
     __tablename__ = "execution_events"
     __table_args__ = (
         Index("idx_execution_events_execution", "execution_id", "id"),
-        Index("idx_execution_events_tenant", "tenant_id", "id"),
         Index(
             "idx_execution_events_unpublished",
             "id",

@@ -64,7 +64,6 @@ class Execution(Base):
         Index("idx_executions_workflow", "workflow_id"),
         Index("idx_executions_status", "status"),
         Index("idx_executions_started", "started_at"),
-        Index("idx_executions_lease", "status", "lease_expires_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
