@@ -4,13 +4,17 @@ statement keeps one prepared form per variant."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import uuid
-from typing import Any
+from typing import Any, cast
 
+import pytest
 from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import func, select, update
+from sqlalchemy.pool import QueuePool
 
+from omium.agents import AgentContext, agent
 from omium.clock import utcnow
 from omium.engine import claims, pg_boundary
 from omium.engine.events import Event
@@ -26,6 +30,14 @@ from omium.store.models import (
 from omium.store.uow import UnitOfWork
 from tests.engine import agents
 from tests.engine.conftest import Env, linear
+
+#: Incompressible enough that its part (gzip) stays above the inline limit: blob store.
+LARGE = os.urandom(300 * 1024).hex()
+
+
+@agent("large_output")
+def large_output(ctx: AgentContext) -> dict[str, Any]:
+    return {"large": LARGE}
 
 
 def _types(args: list[Any]) -> tuple[int, ...]:
@@ -170,3 +182,49 @@ def test_the_last_boundary_completes_the_execution_with_its_metrics(env: Env) ->
             )
         )
         assert events[-1] == "execution_completed" and events.count("execution_completed") == 1
+
+
+def test_a_boundary_with_a_part_for_the_blob_store_uploads_it_before_its_commit(
+    env: Env,
+) -> None:
+    # The part is uploaded between the statement and the commit: a transaction, not
+    # autocommit. The next boundaries only check it (one statement each).
+    out = env.run(linear(2, handler="large_output"))
+    assert out.status == "completed" and out.result is not None
+    assert out.result["large"] == LARGE
+    with UnitOfWork(env.db, read_only=True) as uow:
+        rows = list(
+            uow.session.scalars(
+                select(Checkpoint)
+                .where(Checkpoint.execution_id == out.id)
+                .order_by(Checkpoint.checkpoint_index)
+            )
+        )
+        service = env.engine.deps.checkpoints
+        assert [r.checkpoint_name for r in rows] == [
+            "a1_start",
+            "a1_complete",
+            "a2_start",
+            "a2_complete",
+        ]
+        assert rows[0].state_blob_uri.startswith("db://")
+        for row in rows[1:]:
+            assert not row.state_blob_uri.startswith("db://")
+            assert service.get_state(uow, env.tenant_id, row.id)["large"] == LARGE
+
+
+@pytest.mark.postgres_only
+def test_pooled_connections_are_left_in_transaction_mode(env: Env) -> None:
+    # The boundary statement runs in autocommit on a pooled connection, which is then
+    # given back as it was: the next unit of work on it can still roll back.
+    env.start(env.workflow(linear(3)))
+    env.drain()
+    idle = cast(QueuePool, env.db.engine.pool).checkedin()
+    held = [env.db.engine.raw_connection() for _ in range(idle)]
+    try:
+        assert held
+        for raw in held:
+            assert raw.driver_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        for raw in held:
+            raw.close()
