@@ -652,10 +652,10 @@ def _autocommitted(
         try:
             return pg_boundary.execute(conn, statement, args)
         finally:
-            if conn.broken:
-                raw.invalidate()
-            else:
+            if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                 conn.autocommit = False
+            else:  # broken, or left in a state the pool cannot reset
+                raw.invalidate()
     finally:
         raw.close()
 
