@@ -228,3 +228,41 @@ def test_pooled_connections_are_left_in_transaction_mode(env: Env) -> None:
     finally:
         for raw in held:
             raw.close()
+
+
+@pytest.mark.postgres_only
+def test_a_boundary_renews_a_lease_once_half_of_it_has_run_out(env: Env) -> None:
+    # Claimed for 0.1 s, the runner's lease is 5 s: its first boundary renews it; the next
+    # one, well within the renewed lease, leaves it (a HOT update on PostgreSQL).
+    wf = linear(2)
+    wf["agents"][1]["config"]["handler"] = "blocker"
+    ex = env.start(env.workflow(wf))
+    assert claims.claim(env.db, "A", limit=1, lease_seconds=0.1) == [(ex.id, env.tenant_id)]
+    leases: list[Any] = []
+
+    def lease() -> Any:
+        with UnitOfWork(env.db, read_only=True) as uow:
+            return uow.session.scalar(
+                select(Execution.lease_expires_at).where(Execution.id == ex.id)
+            )
+
+    claimed = lease()
+    step_started = threading.Event()
+
+    def on(event: Event) -> None:
+        if event.event_type == "step_started":
+            leases.append(lease())
+            if event.payload.get("step") == 2:
+                step_started.set()
+
+    env.engine.bus.subscribe(on)
+    runner = Runner(env.engine.deps, env.tenant_id, ex.id, "A")
+    thread = threading.Thread(target=lambda: asyncio.run(runner.run()))
+    thread.start()
+    try:
+        assert step_started.wait(30)
+    finally:
+        agents.gate.set()
+        thread.join(30)
+    assert (leases[0] - claimed).total_seconds() > 4
+    assert leases[1] == leases[0]

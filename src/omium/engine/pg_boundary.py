@@ -81,11 +81,15 @@ _FENCE = """
     AND (SELECT count(*) FROM k) = :known_count::int
   RETURNING status, checkpoint_count)"""
 
+# The lease is renewed only once half of it has run out: the worker's heartbeat renews it
+# anyway, and an update that changes no indexed column of the execution (the lease is in
+# ``idx_executions_lease``) is a HOT update, which writes no index entries.
 _X = (
     """
 x AS (
   UPDATE executions SET
-    lease_expires_at = :lease_until,
+    lease_expires_at = CASE WHEN lease_expires_at >= :renew_after THEN lease_expires_at
+                            ELSE :lease_until END,
     heartbeat_at = :now,
     updated_at = :now,
     checkpoint_count = COALESCE(checkpoint_count, 0) + :n::int,
@@ -107,7 +111,9 @@ x AS (
     duration_ms = CASE WHEN status = 'running' THEN :duration::int ELSE duration_ms END,
     error = CASE WHEN status = 'running' THEN NULL ELSE error END,
     lease_owner = CASE WHEN status = 'running' THEN NULL ELSE lease_owner END,
-    lease_expires_at = CASE WHEN status = 'running' THEN NULL ELSE :lease_until END,
+    lease_expires_at = CASE WHEN status = 'running' THEN NULL
+                            WHEN lease_expires_at >= :renew_after THEN lease_expires_at
+                            ELSE :lease_until END,
     heartbeat_at = :now,
     updated_at = :now,
     checkpoint_count = COALESCE(checkpoint_count, 0) + :n::int,
@@ -343,6 +349,7 @@ def params(
         "n": str(len(checkpoint_rows)),
         "now": naive(now),
         "lease_until": naive(lease_until),
+        "renew_after": naive(lease_until - (lease_until - now) / 2),
         "digests": [p["digest"] for p in part_rows],
         "compressions": [p["compression"] for p in part_rows],
         "raw_sizes": _texts(p["raw_size"] for p in part_rows),
