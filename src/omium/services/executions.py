@@ -13,12 +13,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 
 from omium.clock import utcnow
 from omium.domain.transitions import Action, check_transition
 from omium.domain.workflow import PINNED_AGENT_CONFIGS, check_input_params
-from omium.engine import journal
+from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
+from omium.engine import claims, driver, journal
 from omium.engine.events import EventBatch, EventBus
 from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, NotFoundError
 from omium.schemas.executions import AgentSummary, ExecutionCreate, ExecutionList, Progress
@@ -185,7 +186,34 @@ class ExecutionService:
         One transaction of Core statements: the workflow read, the execution, its audit row
         (inside an :func:`omium.services.audit.audited` scope) and its queued event.
         """
+        return self._start(tenant_id, data, triggered_by, None)[0]
+
+    def start_claimed(
+        self,
+        tenant_id: uuid.UUID,
+        data: ExecutionCreate,
+        lease: claims.LeaseRequest,
+        *,
+        triggered_by: uuid.UUID | None = None,
+    ) -> tuple[ExecutionOut, journal.Snapshot | None]:
+        """Start an execution that this process runs: the same rows as :meth:`start`, and in
+        the same transaction the execution claimed for ``lease.owner`` (running, leased),
+        unless its tenant is at ``max_concurrent_executions``: then it stays pending for a
+        worker. Returns the execution and, when claimed, the snapshot its runner starts from
+        (nothing has run yet: no read needed). One round trip after the workflow read on
+        PostgreSQL; one commit on SQLite.
+        """
+        return self._start(tenant_id, data, triggered_by, lease)
+
+    def _start(
+        self,
+        tenant_id: uuid.UUID,
+        data: ExecutionCreate,
+        triggered_by: uuid.UUID | None,
+        lease: claims.LeaseRequest | None,
+    ) -> tuple[ExecutionOut, journal.Snapshot | None]:
         events = EventBatch()
+        snapshot: journal.Snapshot | None = None
         # The read, then one write: on PostgreSQL a single statement inserts the execution,
         # its audit row and its event (2 round trips in all, no transaction around them).
         with self.db.statements() as conn:
@@ -246,9 +274,46 @@ class ExecutionService:
                 workflow_version=wf.version,
             )
             rows.extend((_EVENTS, row) for row in events.take_rows())
-            insert_rows(conn, rows)
+            if lease is None:
+                insert_rows(conn, rows)
+            else:
+                snapshot = self._insert_claimed(conn, rows, values, definition, lease)
         self.bus.publish(events)
-        return execution_out(_PendingRow(values), [], len(definition.flow))
+        return execution_out(_PendingRow(values), [], len(definition.flow)), snapshot
+
+    @staticmethod
+    def _insert_claimed(
+        conn: Connection,
+        rows: list[tuple[Table, dict[str, Any]]],
+        values: dict[str, Any],
+        definition: ParsedDefinition,
+        lease: claims.LeaseRequest,
+    ) -> journal.Snapshot | None:
+        """Insert ``rows`` and claim the execution, in one transaction (contract 6 holds:
+        on PostgreSQL the claim lock is taken before the claim counts the tenant's leases)."""
+        dialect = conn.dialect
+        statements = [driver.insert_statement(dialect, table, [row]) for table, row in rows]
+        now = values["created_at"]
+        statements += claims.claim_one_statements(dialect, values["id"], lease, now)
+        got = claims.claimed_row(dialect, driver.transaction(conn, statements)[-1], lease, now)
+        if got is None:
+            return None
+        values.update(
+            status=ExecutionStatus.RUNNING.value,
+            started_at=got.started_at,
+            lease_owner=lease.owner,
+            lease_expires_at=got.lease_expires_at,
+            heartbeat_at=now,
+        )
+        head = journal.ExecutionHead(
+            workflow_id=values["workflow_id"],
+            workflow_version=values["workflow_version"],
+            started_at=got.started_at,
+            input_params=values["input_params"],
+            retry_count=0,
+            metadata=values["metadata_"],
+        )
+        return journal.Snapshot(head, definition, checkpoints=[], agents={})
 
     def get(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> ExecutionOut:
         # One statement (the execution joined with its agents): on PostgreSQL it runs

@@ -65,6 +65,14 @@ class Execution(Base):
         Index("idx_executions_status", "status"),
         Index("idx_executions_started", "started_at"),
         Index("idx_executions_lease", "status", "lease_expires_at"),
+        # The live leases of a tenant, counted by every claim (max_concurrent_executions).
+        Index(
+            "idx_executions_tenant_lease",
+            "tenant_id",
+            "lease_expires_at",
+            postgresql_where=text("lease_owner IS NOT NULL"),
+            sqlite_where=text("lease_owner IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
