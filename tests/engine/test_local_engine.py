@@ -4,6 +4,7 @@ transaction, through the real engine and store."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -11,13 +12,16 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import select, update
+import psycopg
+import pytest
+from sqlalchemy import Table, select, update
 
 import omium
 from omium.clock import utcnow
 from omium.config import Settings
-from omium.engine import claims
+from omium.engine import claims, driver
 from omium.engine.inline import LOCAL_TENANT_SLUG, LocalEngine
 from omium.schemas.executions import ExecutionCreate
 from omium.services import audit
@@ -257,3 +261,40 @@ def test_concurrent_claimed_starts_keep_the_tenant_limit_exact(env: Env) -> None
         statuses = sorted(pool.map(start, [f"w{i}" for i in range(6)]))
     assert statuses == ["pending"] * 4 + ["running"] * 2
     assert env.executions.count_running(env.tenant_id) == 2
+
+
+def test_a_failed_transaction_commits_none_of_its_statements(env: Env) -> None:
+    wf = env.workflow(linear(1))
+    now = utcnow()
+
+    def row(workflow_id: uuid.UUID) -> dict[str, object]:
+        return {
+            "id": uuid.uuid4(),
+            "tenant_id": env.tenant_id,
+            "workflow_id": workflow_id,
+            "status": "pending",
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    good, orphan = row(wf), row(uuid.uuid4())  # no such workflow: a foreign key violation
+    failure = (sqlite3.IntegrityError, psycopg.IntegrityError)
+    with pytest.raises(failure), env.db.statements() as conn:
+        driver.transaction(
+            conn,
+            [
+                driver.insert_statement(conn.dialect, driver_table(), [good]),
+                driver.insert_statement(conn.dialect, driver_table(), [orphan]),
+            ],
+        )
+    with UnitOfWork(env.db, read_only=True) as uow:
+        assert uow.session.get(Execution, good["id"]) is None
+    # The pooled connection was left clean: the next transaction commits.
+    with env.db.statements() as conn:
+        driver.transaction(conn, [driver.insert_statement(conn.dialect, driver_table(), [good])])
+    with UnitOfWork(env.db, read_only=True) as uow:
+        assert uow.session.get(Execution, good["id"]) is not None
+
+
+def driver_table() -> Table:
+    return cast(Table, Execution.__table__)

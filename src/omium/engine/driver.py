@@ -279,8 +279,9 @@ def transaction(conn: Connection, statements: Sequence[Statement]) -> list[list[
             ]
         finally:
             cur.close()
-    pg = conn.connection.dbapi_connection
-    assert pg is not None
+    pg: Any = conn.connection.dbapi_connection
+    if not pg.autocommit:
+        raise ValueError("driver.transaction needs an autocommit connection on PostgreSQL")
     cursors: list[Any] = []
     try:
         with pg.pipeline():
