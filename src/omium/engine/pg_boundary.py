@@ -82,8 +82,8 @@ _FENCE = """
   RETURNING status, checkpoint_count)"""
 
 # The lease is renewed only once half of it has run out: the worker's heartbeat renews it
-# anyway, and an update that changes no indexed column of the execution (the lease is in
-# ``idx_executions_lease``) is a HOT update, which writes no index entries.
+# anyway, and the execution update must change no indexed column to stay a HOT update
+# (no index entries written); no index holds ``lease_expires_at`` since migration 0007.
 _X = (
     """
 x AS (

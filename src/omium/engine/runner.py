@@ -109,9 +109,18 @@ class Runner:
     """Runs one execution this worker holds the lease of."""
 
     def __init__(
-        self, deps: EngineDeps, tenant_id: uuid.UUID, execution_id: uuid.UUID, worker_id: str
+        self,
+        deps: EngineDeps,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        worker_id: str,
+        *,
+        snapshot: journal.Snapshot | None = None,
     ) -> None:
+        """``snapshot``: the execution as its start left it, when this process started and
+        claimed it in one transaction (``ExecutionService.start_claimed``): nothing to read."""
         self.deps = deps
+        self._snapshot = snapshot
         self.tenant_id = tenant_id
         self.execution_id = execution_id
         self.worker_id = worker_id
@@ -225,9 +234,11 @@ class Runner:
     # ------------------------------------------------------------------ load
 
     def _load(self) -> None:
-        # One statement outside a transaction (PostgreSQL: no BEGIN/ROLLBACK round trips).
-        with self.deps.db.read_connection() as conn:
-            snap = journal.load_snapshot(conn, self.tenant_id, self.execution_id)
+        snap, self._snapshot = self._snapshot, None
+        if snap is None:
+            # One statement outside a transaction (PostgreSQL: no BEGIN/ROLLBACK round trips).
+            with self.deps.db.read_connection() as conn:
+                snap = journal.load_snapshot(conn, self.tenant_id, self.execution_id)
         ex = snap.execution
         meta = dict(ex.metadata or {})
         # The agent configs the execution pinned at start replace its agents' config_refs.
