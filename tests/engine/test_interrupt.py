@@ -169,7 +169,8 @@ def test_cancel_reaches_a_sync_agent_in_another_worker_process(env: Env, tmp_pat
         # Cancelled from this process: the worker learns it at its next heartbeat.
         env.executions.cancel(env.tenant_id, ex.id)
         at_cancel = snapshot(env, ex.id)
-        while not (marks / "left").exists():
+        # Until the agent has written its outcome (the file exists as soon as it is opened).
+        while not ((marks / "left").exists() and (marks / "left").read_text()):
             assert worker.poll() is None, (tmp_path / "interrupt-w.log").read_text()
             assert time.monotonic() < deadline, "the agent's thread kept running"
             time.sleep(0.05)
