@@ -4,11 +4,17 @@ One run measures, side by side and interleaved round-robin (so machine noise hit
 
 - Omium on SQLite and PostgreSQL: a 10-step workflow of no-op ``custom`` agents, each step
   durable (``{agent}_start`` + ``{agent}_complete`` checkpoints, attempts, events, status),
-  claimed and run by the real runner.
+  started, claimed and run by the real runner (the worker path); and the same workflow
+  through ``omium.LocalEngine.run`` (in-process: started and claimed in one transaction,
+  the execution read back at the end).
 - LangGraph: the same 10 no-op nodes, ``SqliteSaver`` / ``PostgresSaver``, durability "sync",
   and without a checkpointer (the framework's own cost).
 - DBOS: a workflow of 10 no-op steps on PostgreSQL and SQLite (each in a child process: DBOS is
   one instance per process).
+
+- Floor: the rows one Omium run commits (recorded from a real run), replayed with the bare
+  driver in the same transactions, no framework (bench/write_floor.py): what those records
+  cost to commit on this machine.
 
 State: 1 KB of input. Reported: median wall time per 10-step run, per step, steps per second,
 and the ratio to Omium. Then the takeover: a real ``omium worker`` running an execution is
@@ -119,6 +125,29 @@ def omium_runner(database_url: str, data_dir: Path) -> tuple[Runner, Callable[[]
         runtime.close()
 
     return run, close
+
+
+def omium_inprocess_runner(database_url: str, data_dir: Path) -> tuple[Runner, Callable[[], None]]:
+    """The same workflow through ``omium.LocalEngine``: built once, then ``.run`` per run
+    (started and claimed in one transaction, run in this process, the execution read back)."""
+    import bench_agents  # noqa: F401
+
+    from omium.config import Settings
+    from omium.engine.inline import LocalEngine
+
+    engine = LocalEngine(Settings(data_dir=data_dir, database_url=database_url))
+    definition = {
+        "agents": [{"id": f"a{i}", "config": {"handler": "bench_noop"}} for i in range(STEPS)],
+        "flow": [
+            {"step": i, "agent": f"a{i}", "depends_on": [i - 1] if i else []} for i in range(STEPS)
+        ],
+    }
+
+    def run() -> None:
+        ex = engine.run(definition, PAYLOAD)
+        assert ex.status == "completed", ex
+
+    return run, engine.close
 
 
 def _graph(checkpointer: Any) -> Any:
@@ -338,7 +367,7 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--lease", type=float, default=2.0)
-    parser.add_argument("--skip", default="", help="comma list: dbos,langgraph,takeover")
+    parser.add_argument("--skip", default="", help="comma list: dbos,langgraph,floor,takeover")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     tmp = Path(tempfile.mkdtemp(prefix="omium-bench-"))
@@ -347,8 +376,25 @@ def main() -> None:
     try:
         pg_omium = create_db(args.pg, "omium_bench")
         created.append(pg_omium)
+        pg_inprocess = create_db(args.pg, "omium_inprocess")
+        created.append(pg_inprocess)
         contenders["omium sqlite"] = omium_runner(f"sqlite:///{tmp / 'omium.db'}", tmp / "o1")
         contenders["omium postgres"] = omium_runner(pg_omium, tmp / "o2")
+        contenders["omium in-process sqlite"] = omium_inprocess_runner(
+            f"sqlite:///{tmp / 'omium-inprocess.db'}", tmp / "o3"
+        )
+        contenders["omium in-process postgres"] = omium_inprocess_runner(pg_inprocess, tmp / "o4")
+        if "floor" not in skip:
+            import write_floor
+
+            pg_floor = create_db(args.pg, "omium_floor")
+            created.append(pg_floor)
+            contenders["floor sqlite"] = write_floor.floor_runner(
+                omium_runner, f"sqlite:///{tmp / 'floor.db'}", tmp / "f1"
+            )
+            contenders["floor postgres"] = write_floor.floor_runner(
+                omium_runner, pg_floor, tmp / "f2"
+            )
         if "langgraph" not in skip:
             pg_lg = create_db(args.pg, "lg_bench")
             created.append(pg_lg)
@@ -376,13 +422,15 @@ def main() -> None:
             f"\n10 no-op steps, 1 KB state, {args.runs} runs each, medians "
             f"(load average {os.getloadavg()[0]:.1f})"
         )
-        print(f"{'':24} {'ms/run':>9} {'ms/step':>9} {'steps/s':>9} {'vs omium pg':>12}")
+        # One base for every line: Omium's worker path on PostgreSQL (start, claim, run).
+        print(f"{'':26} {'ms/run':>9} {'ms/step':>9} {'steps/s':>9} {'vs omium pg':>12}")
         for name, ts in times.items():
             med = statistics.median(ts)
             print(
-                f"{name:24} {med * 1000:9.2f} {med * 100:9.3f} {STEPS / med:9.0f} "
+                f"{name:26} {med * 1000:9.2f} {med * 100:9.3f} {STEPS / med:9.0f} "
                 f"{med / base:11.2f}x"
             )
+        print("(vs omium pg: time / the 'omium postgres' line, the worker path; <1 is faster)")
         if "takeover" not in skip:
             pg_take = create_db(args.pg, "omium_takeover")
             created.append(pg_take)

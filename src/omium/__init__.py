@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from omium.agents import AgentContext, agent
     from omium.client import AsyncClient, Client
     from omium.config import Settings, load_settings
+    from omium.engine.inline import LocalEngine
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,7 @@ _LAZY = {
     "agent": "omium.agents",
     "AsyncClient": "omium.client",
     "Client": "omium.client",
+    "LocalEngine": "omium.engine.inline",
     "Settings": "omium.config",
     "load_settings": "omium.config",
 }
@@ -32,6 +34,7 @@ __all__ = [
     "AsyncClient",
     "Client",
     "ErrorCode",
+    "LocalEngine",
     "OmiumError",
     "Settings",
     "__version__",
@@ -42,7 +45,8 @@ __all__ = [
 
 
 def run(definition: Any, input_params: Any = None, **kwargs: Any) -> Any:
-    """Run a workflow in this process to its end: see :func:`omium.engine.inline.run`."""
+    """Run a workflow in this process to its end: see :func:`omium.engine.inline.run`
+    (one-shot; :class:`LocalEngine` keeps the engine for many runs)."""
     from omium.engine.inline import run as _run
 
     return _run(definition, input_params, **kwargs)

@@ -75,11 +75,3 @@ def test_naive_datetimes_are_refused(dialect: Dialect) -> None:
     assert convert is not None
     with pytest.raises(ValueError, match="naive datetime"):
         convert(datetime(2026, 1, 1))
-
-
-def test_the_boundary_statement_is_short_enough_for_psycopg_to_cache_its_parse() -> None:
-    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
-
-    from omium.engine import journal
-
-    assert len(journal._PG_BOUNDARY) <= MAX_CACHED_STATEMENT_LENGTH

@@ -34,6 +34,10 @@ _texts: dict[tuple[str, Any], str] = {}
 _processors: dict[tuple[int, str], dict[str, Processor]] = {}
 _defaults: dict[tuple[str, str], list[tuple[str, Callable[[], Any]]]] = {}
 
+#: One statement of :func:`transaction`: its cache key, its text, and its parameters (a
+#: list of parameter sets runs it once for each, without rows back).
+Statement = tuple[Any, str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
+
 
 def is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
@@ -202,6 +206,21 @@ def insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) ->
         cur.close()
 
 
+def insert_statement(
+    dialect: Dialect, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> Statement:
+    """The INSERT of ``rows`` (all with the same keys) for :func:`transaction`."""
+    full = [with_defaults(table, r) for r in rows]
+    columns = tuple(full[0])
+    text = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    procs = processors(dialect, table)
+    params = bind(procs, full[0]) if len(full) == 1 else [bind(procs, r) for r in full]
+    return (("insert", table.name, columns), text, params)
+
+
 def update(
     session: Session,
     table: Table,
@@ -245,3 +264,57 @@ def execute(
         return list(cur.fetchall()) if cur.description is not None else []
     finally:
         cur.close()
+
+
+def transaction(conn: Connection, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+    """Run ``statements`` as one transaction; return each one's rows.
+
+    PostgreSQL (an autocommit connection: ``Database.statements``): BEGIN, the statements and
+    COMMIT go out as one pipeline, so the whole transaction is one round trip; on an error it
+    is rolled back and the error raised. A statement still sees the ones before it, and gets
+    its own snapshot when it starts (READ COMMITTED), after a lock an earlier one took.
+    SQLite: run in the connection's own transaction, which its owner commits.
+    """
+    dialect = conn.dialect.name
+    texts = [_cached((dialect, key), functools.partial(_same, text)) for key, text, _ in statements]
+    if dialect != "postgresql":
+        cur = cursor(conn)
+        try:
+            return [
+                _run(cur, text, params)
+                for text, (_, _, params) in zip(texts, statements, strict=True)
+            ]
+        finally:
+            cur.close()
+    pg: Any = conn.connection.dbapi_connection
+    if not pg.autocommit:
+        raise ValueError("driver.transaction needs an autocommit connection on PostgreSQL")
+    cursors: list[Any] = []
+    try:
+        with pg.pipeline():
+            pg.execute("BEGIN")
+            for text, (_, _, params) in zip(texts, statements, strict=True):
+                cur = pg.cursor()
+                if isinstance(params, Mapping):
+                    cur.execute(text, params)
+                else:
+                    cur.executemany(text, params)
+                cursors.append(cur)
+            pg.execute("COMMIT")
+    except BaseException:
+        if pg.info.transaction_status != 0:  # not idle: the failed transaction is still open
+            pg.execute("ROLLBACK")
+        raise
+    try:
+        return [list(c.fetchall()) if c.description is not None else [] for c in cursors]
+    finally:
+        for c in cursors:
+            c.close()
+
+
+def _run(cur: Any, text: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
+    if not isinstance(params, Mapping):
+        cur.executemany(text, params)
+        return []
+    cur.execute(text, params)
+    return list(cur.fetchall()) if cur.description is not None else []

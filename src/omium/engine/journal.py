@@ -12,18 +12,21 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
+import psycopg
 from sqlalchemy import Table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omium.clock import utcnow
 from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
-from omium.engine import driver
+from omium.engine import driver, pg_boundary
+from omium.engine.pg_boundary import Completion as Completion
 from omium.errors import ConflictError, ErrorCode, NotFoundError
+from omium.ids import time_ordered_uuid
 from omium.services.checkpoints import PendingCheckpoint
 from omium.services.definition_cache import definitions
 from omium.store.checkpoint_parts import WriteResult
@@ -31,6 +34,7 @@ from omium.store.checkpoint_writer import PartsMissing
 from omium.store.checkpoint_writer import _is_live_name_conflict as is_live_name_conflict
 from omium.store.models import (
     Agent,
+    AgentMetrics,
     Checkpoint,
     CheckpointBlob,
     Execution,
@@ -47,6 +51,7 @@ CHECKPOINTS = cast(Table, Checkpoint.__table__)
 EVENTS = cast(Table, ExecutionEvent.__table__)
 METRICS = cast(Table, ExecutionMetrics.__table__)
 BLOBS = cast(Table, CheckpointBlob.__table__)
+AGENT_METRICS = cast(Table, AgentMetrics.__table__)
 
 
 class CheckpointStore(Protocol):
@@ -366,128 +371,8 @@ class BoundaryWrites:
     checkpoints: list[PendingCheckpoint] = field(default_factory=list)
     finished_attempts: list[dict[str, Any]] = field(default_factory=list)
     new_attempts: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _naive(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat() if value else None
-
-
-def _naive_dt(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _jsonable_rows(rows: list[dict[str, Any]]) -> str:
-    def conv(v: Any) -> Any:
-        if isinstance(v, datetime):
-            return _naive(v)
-        if isinstance(v, uuid.UUID):
-            return str(v)
-        return v
-
-    return json.dumps([{k: conv(v) for k, v in r.items()} for r in rows])
-
-
-# Each UPDATE finds its rows through ``id = ANY(ids)``, an index lookup on the primary key
-# whatever the table's size: joined on the recordset alone, the planner (which guesses 100
-# rows for a recordset) hashes a sequential scan of the whole table, which grows with every
-# execution ever run.
-#
-# The fence is ``x``, the only update of the execution row (a statement may change a row
-# once): it renews the lease, claims the checkpoints' indexes and moves the pointers. Every
-# other part reads ``x``, so a worker that lost its lease (or whose parts believed stored
-# are gone: ``k``) writes nothing at all. ``k`` locks the parts the checkpoints name without
-# inserting them (FOR KEY SHARE: the sweep's table lock waits for this transaction).
-_PG_BOUNDARY = """
-WITH
-k AS (
-  SELECT digest FROM checkpoint_blobs
-  WHERE tenant_id = %(tenant)s AND digest = ANY(%(known)s::varchar[])
-  FOR KEY SHARE),
-x AS (
-  UPDATE executions SET
-    lease_expires_at = %(lease_until)s,
-    heartbeat_at = %(now)s,
-    updated_at = %(now)s,
-    checkpoint_count = COALESCE(checkpoint_count, 0) + %(n)s,
-    current_checkpoint = COALESCE(%(current)s::varchar, current_checkpoint),
-    last_successful_checkpoint = COALESCE(%(last_ok)s::varchar, last_successful_checkpoint)
-  WHERE id = %(id)s AND lease_owner = %(owner)s
-    AND (SELECT count(*) FROM k) = %(known_count)s
-  RETURNING status, checkpoint_count),
-p AS (
-  INSERT INTO checkpoint_blobs
-    (tenant_id, digest, compression, raw_size, stored_size, data, location, created_at)
-  SELECT %(tenant)s, v.digest, v.compression, v.raw_size, v.stored_size, v.data, v.location,
-         %(now)s
-  FROM unnest(%(digests)s::varchar[], %(compressions)s::varchar[], %(raw_sizes)s::int[],
-              %(stored_sizes)s::int[], %(datas)b::bytea[], %(locations)s::varchar[])
-       AS v(digest, compression, raw_size, stored_size, data, location)
-  WHERE EXISTS (SELECT 1 FROM x)
-  ON CONFLICT DO NOTHING
-  RETURNING digest),
-c AS (
-  INSERT INTO checkpoints (id, execution_id, agent_id, checkpoint_name, checkpoint_index,
-    state_size_bytes, state_blob_uri, checksum, preconditions, postconditions,
-    validation_passed, metadata, compression_type, created_at, expires_at, superseded_at,
-    state_manifest)
-  SELECT v.id, v.execution_id, v.agent_id, v.checkpoint_name,
-         x.checkpoint_count - %(n)s + v.ordinal, v.state_size_bytes, v.state_blob_uri,
-         v.checksum, v.preconditions, v.postconditions, v.validation_passed, v.metadata,
-         v.compression_type, v.created_at, v.expires_at, NULL, v.state_manifest
-  FROM jsonb_to_recordset(%(checkpoints)s::jsonb) AS v(
-    id uuid, execution_id uuid, agent_id uuid, checkpoint_name text, ordinal int,
-    state_size_bytes bigint, state_blob_uri text, checksum text, preconditions jsonb,
-    postconditions jsonb, validation_passed boolean, metadata jsonb, compression_type text,
-    created_at timestamp, expires_at timestamp, state_manifest jsonb)
-  CROSS JOIN x
-  RETURNING 1),
-ag AS (
-  UPDATE agents a SET
-    status = v.status,
-    started_at = COALESCE(v.started_at, a.started_at),
-    completed_at = COALESCE(v.completed_at, a.completed_at),
-    output = COALESCE(v.output, a.output),
-    duration_ms = COALESCE(v.duration_ms, a.duration_ms),
-    error = v.error,
-    updated_at = %(now)s
-  FROM jsonb_to_recordset(%(agents)s::jsonb) AS v(
-    id uuid, status text, started_at timestamp, completed_at timestamp, output jsonb,
-    duration_ms int, error text)
-  WHERE a.id = ANY(%(agent_ids)s::uuid[]) AND a.id = v.id AND EXISTS (SELECT 1 FROM x)
-  RETURNING 1),
-af AS (
-  UPDATE step_attempts t SET status = v.status, finished_at = %(now)s, error = v.error
-  FROM jsonb_to_recordset(%(finished)s::jsonb) AS v(id uuid, status text, error text)
-  WHERE t.id = ANY(%(finished_ids)s::uuid[]) AND t.id = v.id AND EXISTS (SELECT 1 FROM x)
-  RETURNING 1),
-ai AS (
-  INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,
-                             started_at)
-  SELECT v.id, v.execution_id, v.step, v.agent_name, v.attempt, v.worker_id, v.status,
-         v.started_at
-  FROM jsonb_to_recordset(%(attempts)s::jsonb) AS v(
-    id uuid, execution_id uuid, step int, agent_name text, attempt int, worker_id text,
-    status text, started_at timestamp)
-  WHERE EXISTS (SELECT 1 FROM x)
-  RETURNING 1),
-ev AS (
-  INSERT INTO execution_events (tenant_id, execution_id, event_type, payload, created_at)
-  SELECT v.tenant_id, v.execution_id, v.event_type,
-         CASE WHEN v.ordinal IS NULL THEN v.payload
-              ELSE jsonb_set(v.payload, '{checkpoint_index}',
-                             to_jsonb(x.checkpoint_count - %(n)s + v.ordinal)) END,
-         v.created_at
-  FROM jsonb_to_recordset(%(events)s::jsonb) AS v(
-    tenant_id uuid, execution_id uuid, event_type text, payload jsonb, created_at timestamp,
-    ordinal int)
-  CROSS JOIN x
-  RETURNING 1)
-SELECT (SELECT status FROM x), (SELECT checkpoint_count FROM x),
-       ARRAY(SELECT digest FROM p), ARRAY(SELECT digest FROM k)
-"""
-# psycopg parses a statement longer than 4096 characters again at every execution (it caches
-# the shorter ones' parse): with its whitespace collapsed, the boundary's is shorter.
-_PG_BOUNDARY = " ".join(_PG_BOUNDARY.split())
+    #: agents rows to insert (the first boundary of a run), before the updates above
+    new_agents: list[dict[str, Any]] = field(default_factory=list)
 
 
 _SQLITE_AGENT = """
@@ -572,16 +457,21 @@ def apply_boundary(
     *,
     current_checkpoint: str | None,
     last_successful_checkpoint: str | None,
+    completion: Completion | None = None,
 ) -> str:
     """Apply a boundary's rows, its checkpoints and the fenced execution update; returns
-    the status.
+    the status (``completed`` when ``completion`` was given and the execution was running:
+    it is completed and its metrics written with the boundary).
 
     The checkpoints' indexes are claimed here: each pending row gets its
     ``checkpoint_index``, and each ``checkpoint_created`` event row its payload's. Then the
     checkpoint service finishes each (uploads of new large parts), before the caller
-    commits. PostgreSQL: one statement (one round trip). SQLite: one executemany per kind
-    of row on one cursor. Raises LeaseLost when this worker no longer holds the execution,
-    ConflictError when a checkpoint's name is taken on the live line.
+    commits. PostgreSQL: one prepared statement (one round trip), sent in autocommit when
+    the unit of work has not begun a transaction and no part goes to the blob store (the
+    statement is atomic by itself, and committed when it returns); otherwise in the unit
+    of work's transaction. SQLite: one executemany per kind of row on one cursor. Raises
+    LeaseLost when this worker no longer holds the execution, ConflictError when a
+    checkpoint's name is taken on the live line.
     """
     session = uow.session
     pending = writes.checkpoints
@@ -593,13 +483,20 @@ def apply_boundary(
         and row["payload"].get("checkpoint_id") in ordinals
     ]
     dialect = session.get_bind().dialect
+    postgres = dialect.name == "postgresql"
+    alone = postgres and not session.in_transaction()
+    if writes.new_agents and not postgres:
+        insert_agents(session, writes.new_agents)
     integrity_errors = (IntegrityError, dialect.loaded_dbapi.IntegrityError)
     for attempt in range(3):
         store.share_parts(pending)
         try:
-            if dialect.name == "postgresql":
+            if postgres:
+                # A part for the blob store is uploaded after the insert, before the commit.
+                own = alone and not any(one.parts.keys for one in pending)
                 status, count, new_digests = _apply_pg(
                     session,
+                    own,
                     tenant_id,
                     execution_id,
                     worker_id,
@@ -609,6 +506,7 @@ def apply_boundary(
                     announcing,
                     current_checkpoint,
                     last_successful_checkpoint,
+                    completion,
                 )
             else:
                 status, count, new_digests = _apply_sqlite(
@@ -623,6 +521,8 @@ def apply_boundary(
                     current_checkpoint,
                     last_successful_checkpoint,
                 )
+                if completion is not None and status == "running":
+                    status = _complete_in_session(session, execution_id, worker_id, completion)
             break
         except PartsMissing as missing:
             # Nothing was written: prepared again to insert the parts that are gone.
@@ -645,6 +545,57 @@ def apply_boundary(
     return status
 
 
+def _complete_in_session(
+    session: Session, execution_id: uuid.UUID, worker_id: str, completion: Completion
+) -> str:
+    """The completion of the last boundary as statements of its transaction (SQLite)."""
+    at = completion.completed_at
+    fence(
+        session,
+        execution_id,
+        worker_id,
+        at,
+        status="completed",
+        completed_at=at,
+        result=completion.result,
+        output=completion.output,
+        duration_ms=completion.duration_ms,
+        error=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        current_checkpoint=completion.checkpoint,
+        last_successful_checkpoint=completion.checkpoint,
+    )
+    insert_execution_metrics(
+        session,
+        id=completion.metrics_id,
+        execution_id=execution_id,
+        total_duration_ms=completion.duration_ms,
+        checkpoint_overhead_ms=completion.checkpoint_overhead_ms,
+        consensus_overhead_ms=completion.consensus_overhead_ms,
+        retry_count=completion.retry_count,
+        measured_at=completion.measured_at,
+    )
+    driver.insert(
+        session,
+        AGENT_METRICS,
+        [
+            {
+                "id": time_ordered_uuid(),
+                "agent_id": agent_id,
+                "execution_id": execution_id,
+                "duration_ms": duration_ms,
+                "llm_provider": None,
+                "llm_model": None,
+                "measured_at": completion.measured_at,
+            }
+            for agent_id, duration_ms in completion.agent_durations
+        ],
+    )
+    driver.insert(session, EVENTS, [completion.event_row])
+    return "completed"
+
+
 class _Parts(NamedTuple):
     rows: list[dict[str, Any]]
     known: list[str]
@@ -661,6 +612,7 @@ def _boundary_parts(pending: list[PendingCheckpoint]) -> _Parts:
 
 def _apply_pg(
     session: Session,
+    own: bool,
     tenant_id: uuid.UUID,
     execution_id: uuid.UUID,
     worker_id: str,
@@ -670,50 +622,66 @@ def _apply_pg(
     announcing: list[tuple[dict[str, Any], int]],
     current_checkpoint: str | None,
     last_successful_checkpoint: str | None,
+    completion: Completion | None,
 ) -> tuple[str, int, set[str]]:
+    """The boundary statement on PostgreSQL: on a pooled connection of its own in
+    autocommit when ``own``, else in the session's transaction."""
     pending = writes.checkpoints
     parts = _boundary_parts(pending)
     ordinal_of = {id(row): i for row, i in announcing}
-    params = {
-        "tenant": tenant_id,
-        "known": parts.known,
-        "known_count": len(parts.known),
-        "n": len(pending),
-        "now": _naive_dt(utcnow()),
-        "lease_until": _naive_dt(lease_until),
-        "digests": [p["digest"] for p in parts.rows],
-        "compressions": [p["compression"] for p in parts.rows],
-        "raw_sizes": [p["raw_size"] for p in parts.rows],
-        "stored_sizes": [p["stored_size"] for p in parts.rows],
-        "datas": [p["data"] for p in parts.rows],
-        "locations": [p["location"] for p in parts.rows],
-        "checkpoints": _jsonable_rows([{**one.row, "ordinal": i} for i, one in enumerate(pending)]),
-        "agents": _jsonable_rows([{"error": None, "output": None, **a} for a in writes.agents]),
-        "finished": _jsonable_rows(writes.finished_attempts),
-        "attempts": _jsonable_rows(writes.new_attempts),
-        "agent_ids": [a["id"] for a in writes.agents],
-        "finished_ids": [f["id"] for f in writes.finished_attempts],
-        "events": _jsonable_rows(
-            [{**row, "ordinal": ordinal_of.get(id(row))} for row in event_rows]
-        ),
-        "current": current_checkpoint,
-        "last_ok": last_successful_checkpoint,
-        "id": execution_id,
-        "owner": worker_id,
-    }
-    cur = driver.cursor(session)
-    try:
-        cur.execute(_PG_BOUNDARY, params)
-        status, count, new_digests, present = cur.fetchone()
-    finally:
-        cur.close()
-    if status is None:
-        if len(present) != len(parts.known):
-            raise PartsMissing(set(present))
+    events = [{**row, "ordinal": ordinal_of.get(id(row))} for row in event_rows]
+    if completion is not None:
+        events.append({**completion.event_row, "requires": "completed"})
+    statement, args = pg_boundary.params(
+        tenant_id=tenant_id,
+        execution_id=execution_id,
+        worker_id=worker_id,
+        now=utcnow(),
+        lease_until=lease_until,
+        known=parts.known,
+        part_rows=parts.rows,
+        checkpoint_rows=[{**one.row, "ordinal": i} for i, one in enumerate(pending)],
+        agents=writes.agents,
+        new_agents=writes.new_agents,
+        finished=writes.finished_attempts,
+        attempts=writes.new_attempts,
+        event_rows=events,
+        current=current_checkpoint,
+        last_ok=last_successful_checkpoint,
+        completion=completion,
+    )
+    if own:
+        outcome = _autocommitted(session, statement, args)
+    else:
+        conn = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
+        outcome = pg_boundary.execute(conn, statement, args)
+    if outcome.status is None:
+        if len(outcome.present) != len(parts.known):
+            raise PartsMissing(set(outcome.present))
         raise LeaseLost(str(execution_id))
     for row, i in announcing:
-        row["payload"]["checkpoint_index"] = int(count) - len(pending) + i
-    return str(status), int(count), set(new_digests)
+        row["payload"]["checkpoint_index"] = outcome.count - len(pending) + i
+    return outcome.status, outcome.count, set(outcome.new_digests)
+
+
+def _autocommitted(
+    session: Session, statement: pg_boundary.Statement, args: list[Any]
+) -> pg_boundary.Outcome:
+    """The statement on a pooled connection in autocommit: one round trip, committed (and
+    durable) when it returns, nothing written when it fails."""
+    raw = cast(Engine, session.get_bind()).raw_connection()
+    try:
+        conn = cast("psycopg.Connection[Any]", raw.driver_connection)
+        conn.autocommit = True
+        try:
+            return pg_boundary.execute(conn, statement, args)
+        finally:
+            if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+                conn.autocommit = False
+            else:  # broken, or left in a state the pool cannot reset
+                raw.invalidate()
+    finally:
+        raw.close()
 
 
 def _apply_sqlite(

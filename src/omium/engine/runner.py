@@ -4,8 +4,11 @@ Invariants (see CONTRACTS.md):
 - Every write of a step boundary is one transaction opened by :meth:`Runner._boundary`: the
   completed steps' named and ``{agent}_complete`` checkpoints, the successors'
   ``{agent}_start`` checkpoints, agents rows, step attempts, execution counters and status,
-  and the outbox events. It starts with :func:`journal.fence`, so a worker that lost its lease
-  commits nothing.
+  and the outbox events (the first boundary of a new run also inserts the agents rows, the
+  last one completes the execution). Its fenced execution update (:func:`journal.fence`, or
+  the one in :func:`journal.apply_boundary`'s statement) makes a worker that lost its lease
+  commit nothing. On PostgreSQL it is one statement in autocommit when nothing else is in
+  the transaction.
 - Nothing after a step starts until its start checkpoint is committed.
 - Definition, agents rows and checkpoint names are read once per run, never per step.
 """
@@ -106,9 +109,18 @@ class Runner:
     """Runs one execution this worker holds the lease of."""
 
     def __init__(
-        self, deps: EngineDeps, tenant_id: uuid.UUID, execution_id: uuid.UUID, worker_id: str
+        self,
+        deps: EngineDeps,
+        tenant_id: uuid.UUID,
+        execution_id: uuid.UUID,
+        worker_id: str,
+        *,
+        snapshot: journal.Snapshot | None = None,
     ) -> None:
+        """``snapshot``: the execution as its start left it, when this process started and
+        claimed it in one transaction (``ExecutionService.start_claimed``): nothing to read."""
         self.deps = deps
+        self._snapshot = snapshot
         self.tenant_id = tenant_id
         self.execution_id = execution_id
         self.worker_id = worker_id
@@ -143,8 +155,11 @@ class Runner:
         return utcnow() + timedelta(seconds=self.deps.lease_seconds)
 
     def _commit(self, uow: UnitOfWork, events: EventBatch) -> None:
-        events.flush(uow.session)
-        uow.commit()
+        session = uow.session
+        events.flush(session)
+        # A boundary sent in autocommit (journal.apply_boundary) left nothing to commit.
+        if session.in_transaction():
+            uow.commit()
         self.deps.bus.publish(events)
 
     def _checkpoint(
@@ -219,9 +234,11 @@ class Runner:
     # ------------------------------------------------------------------ load
 
     def _load(self) -> None:
-        # One statement outside a transaction (PostgreSQL: no BEGIN/ROLLBACK round trips).
-        with self.deps.db.read_connection() as conn:
-            snap = journal.load_snapshot(conn, self.tenant_id, self.execution_id)
+        snap, self._snapshot = self._snapshot, None
+        if snap is None:
+            # One statement outside a transaction (PostgreSQL: no BEGIN/ROLLBACK round trips).
+            with self.deps.db.read_connection() as conn:
+                snap = journal.load_snapshot(conn, self.tenant_id, self.execution_id)
         ex = snap.execution
         meta = dict(ex.metadata or {})
         # The agent configs the execution pinned at start replace its agents' config_refs.
@@ -484,7 +501,11 @@ class Runner:
         self._changed = None
         with UnitOfWork(self.deps.db) as uow:
             s = uow.session
-            if first:
+            if first and self.first_run and not self.stale_attempts:
+                # A new run: its agents rows go with the boundary, fenced by it (paused
+                # meanwhile: its start checkpoints are kept, see below).
+                writes.new_agents, self._new_agents = self._new_agents, []
+            elif first:
                 self._status = journal.fence(
                     s, self.execution_id, self.worker_id, self._lease_until()
                 )
@@ -492,13 +513,13 @@ class Runner:
                     journal.interrupt_attempts(s, self.execution_id, at=now)
                 journal.insert_agents(s, self._new_agents)
                 self._new_agents = []
-                if self.first_run:
-                    events.add(
-                        self.tenant_id,
-                        self.execution_id,
-                        "execution_started",
-                        workflow_version=self.definition_version(),
-                    )
+            if first and self.first_run:
+                events.add(
+                    self.tenant_id,
+                    self.execution_id,
+                    "execution_started",
+                    workflow_version=self.definition_version(),
+                )
             for outcome in completed:
                 st = self.steps[outcome.step]
                 self.state.update(outcome.outputs)
@@ -555,6 +576,8 @@ class Runner:
                 )
             last_ok = self._last_checkpoint if completed else None
             if all(st.done for st in self.steps.values()) and self._status != "paused":
+                rows = events.take_rows()
+                completion = self._completion(now, events)
                 status = journal.apply_boundary(
                     uow,
                     self.deps.checkpoints,
@@ -563,15 +586,18 @@ class Runner:
                     self.worker_id,
                     self._lease_until(),
                     writes,
-                    events.take_rows(),
+                    rows,
                     current_checkpoint=self._last_checkpoint,
                     last_successful_checkpoint=last_ok,
+                    completion=completion,
                 )
                 self._indexed(writes, events)
-                if status == ExecutionStatus.RUNNING:
-                    self._complete(uow, now, events)
+                if status == ExecutionStatus.COMPLETED:
                     self._commit(uow, events)
+                    self._terminal = ExecutionStatus.COMPLETED.value
                     return "terminal"
+                # Paused meanwhile: it completes once resumed.
+                events.events = [e for e in events.events if e.event_type != "execution_completed"]
                 self._commit(uow, events)
                 self._status = status
                 return status
@@ -629,7 +655,10 @@ class Runner:
     def definition_version(self) -> int | None:
         return self._version
 
-    def _complete(self, uow: UnitOfWork, now: datetime, events: EventBatch) -> None:
+    def _completion(self, now: datetime, events: EventBatch) -> journal.Completion:
+        """What completing the execution writes with the last boundary; its
+        ``execution_completed`` event is taken from ``events`` (written only if the
+        boundary completes the execution)."""
         check_transition(ExecutionStatus.RUNNING, Action.COMPLETE, execution_id=self.execution_id)
         sinks = {d for s in self.definition.flow for d in s.depends_on}
         output: dict[str, Any] = {}
@@ -638,23 +667,6 @@ class Runner:
                 keys = spec.outputs or []
                 output.update({k: self.state[k] for k in keys if k in self.state})
         duration = int((now - self.started_at).total_seconds() * 1000)
-        journal.fence(
-            uow.session,
-            self.execution_id,
-            self.worker_id,
-            now,
-            status=ExecutionStatus.COMPLETED.value,
-            completed_at=now,
-            result=self.state,
-            output=output,
-            duration_ms=duration,
-            error=None,
-            lease_owner=None,
-            lease_expires_at=None,
-            current_checkpoint=self._last_checkpoint,
-            last_successful_checkpoint=self._last_checkpoint,
-        )
-        self._write_metrics(uow, duration)
         events.add(
             self.tenant_id,
             self.execution_id,
@@ -662,7 +674,20 @@ class Runner:
             duration_ms=duration,
             output=output,
         )
-        self._terminal = ExecutionStatus.COMPLETED.value
+        (event_row,) = events.take_rows()
+        return journal.Completion(
+            completed_at=now,
+            result=self.state,
+            output=output,
+            duration_ms=duration,
+            checkpoint=self._last_checkpoint,
+            checkpoint_overhead_ms=int(self._checkpoint_ms),
+            consensus_overhead_ms=int(self._consensus_ms),
+            retry_count=self.retry_count,
+            agent_durations=[(s.agent_row, s.duration_ms) for s in self.steps.values() if s.done],
+            event_row=event_row,
+            measured_at=utcnow(),
+        )
 
     def _write_metrics(self, uow: UnitOfWork, duration: int) -> None:
         s = uow.session

@@ -92,9 +92,10 @@ async def run_attempt(
     )
     timeout_ms = definition.timeout_ms(agent)
     try:
-        outputs = await asyncio.wait_for(
-            _call(runtime, agent, ctx, attempt, rng), timeout=timeout_ms / 1000
-        )
+        # In this task (wait_for would run the call in a task of its own: one more task and
+        # more loop turns per step); the timeout cancels it here all the same.
+        async with asyncio.timeout(timeout_ms / 1000):
+            outputs = await _call(runtime, agent, ctx, attempt, rng)
     except TimeoutError:
         stop.set()
         return done(fx.classify_timeout(agent.id, step.step, timeout_ms))

@@ -9,16 +9,18 @@ heartbeat elsewhere).
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 
 from omium.clock import utcnow
 from omium.domain.transitions import Action, check_transition
 from omium.domain.workflow import PINNED_AGENT_CONFIGS, check_input_params
-from omium.engine import journal
+from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
+from omium.engine import claims, driver, journal
 from omium.engine.events import EventBatch, EventBus
 from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, NotFoundError
 from omium.schemas.executions import AgentSummary, ExecutionCreate, ExecutionList, Progress
@@ -124,33 +126,52 @@ def _column_names(model: type[Base]) -> dict[str, str]:
 _EXECUTIONS = cast(Table, Execution.__table__)
 _AUDIT_LOGS = cast(Table, AuditLog.__table__)
 _EVENTS = cast(Table, ExecutionEvent.__table__)
-_EXECUTION_COLUMNS = [
-    getattr(Execution, attr.key).label(attr.key) for attr in Execution.__mapper__.column_attrs
-]
 _AGENT_FIELDS = ("id", "name", "agent_type", "status", "duration_ms", "output", "error", "config")
-_AGENT_COLUMNS = [getattr(Agent, name).label(f"agent_{name}") for name in _AGENT_FIELDS]
+_EXECUTION_FIELDS = [(a.key, a.columns[0].name) for a in Execution.__mapper__.column_attrs]
+_EXECUTION_SELECT = ", ".join(f"e.{column}" for _, column in _EXECUTION_FIELDS)
+# An execution and its agents in one row: the agents as one JSON array, so the execution's
+# own JSON columns are decoded once, not once per agent.
+_GET_PG = f"""
+SELECT {_EXECUTION_SELECT},
+  (SELECT json_agg(json_build_array(a.id, a.name, a.agent_type, a.status, a.duration_ms,
+                                    a.output, a.error, a.config, a.created_at))
+   FROM agents a WHERE a.execution_id = e.id)
+FROM executions e WHERE e.id = :id AND e.tenant_id = :tenant
+"""
+_GET_SQLITE = f"""
+SELECT {_EXECUTION_SELECT},
+  (SELECT json_group_array(json_array(a.id, a.name, a.agent_type, a.status, a.duration_ms,
+                                      json(a.output), a.error, json(a.config), a.created_at))
+   FROM agents a WHERE a.execution_id = e.id)
+FROM executions e WHERE e.id = :id AND e.tenant_id = :tenant
+"""
 
 
 # Built once: building a statement costs about as much as running it.
 _WORKFLOW_TO_START = select(
     Workflow.id, Workflow.version, Workflow.status, Workflow.deleted_at
 ).where(Workflow.id == bindparam("workflow_id"), Workflow.tenant_id == bindparam("tenant_id"))
-_EXECUTION_WITH_AGENTS = (
-    select(*_EXECUTION_COLUMNS, *_AGENT_COLUMNS)
-    .outerjoin(Agent, Agent.execution_id == Execution.id)
-    .where(Execution.id == bindparam("execution_id"), Execution.tenant_id == bindparam("tenant_id"))
-    .order_by(Agent.created_at, Agent.name)
-)
 
 
-class _AgentRow:
-    """The agent columns of a joined row, under the agent's attribute names."""
+class _JsonAgent:
+    """An agent of :data:`_GET_PG` / :data:`_GET_SQLITE`'s JSON array."""
 
-    __slots__ = _AGENT_FIELDS
+    __slots__ = (*_AGENT_FIELDS, "created_at")
 
-    def __init__(self, row: Any) -> None:
-        for name in _AGENT_FIELDS:
-            setattr(self, name, getattr(row, f"agent_{name}"))
+    def __init__(self, item: list[Any]) -> None:
+        aid, self.name, self.agent_type, self.status, self.duration_ms = item[:5]
+        self.output, self.error, self.config, self.created_at = item[5:]
+        self.id = uuid.UUID(str(aid))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _json_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(json.loads(value) if isinstance(value, str | bytes) else value)
 
 
 class _PendingRow:
@@ -185,7 +206,34 @@ class ExecutionService:
         One transaction of Core statements: the workflow read, the execution, its audit row
         (inside an :func:`omium.services.audit.audited` scope) and its queued event.
         """
+        return self._start(tenant_id, data, triggered_by, None)[0]
+
+    def start_claimed(
+        self,
+        tenant_id: uuid.UUID,
+        data: ExecutionCreate,
+        lease: claims.LeaseRequest,
+        *,
+        triggered_by: uuid.UUID | None = None,
+    ) -> tuple[ExecutionOut, journal.Snapshot | None]:
+        """Start an execution that this process runs: the same rows as :meth:`start`, and in
+        the same transaction the execution claimed for ``lease.owner`` (running, leased),
+        unless its tenant is at ``max_concurrent_executions``: then it stays pending for a
+        worker. Returns the execution and, when claimed, the snapshot its runner starts from
+        (nothing has run yet: no read needed). One round trip after the workflow read on
+        PostgreSQL; one commit on SQLite.
+        """
+        return self._start(tenant_id, data, triggered_by, lease)
+
+    def _start(
+        self,
+        tenant_id: uuid.UUID,
+        data: ExecutionCreate,
+        triggered_by: uuid.UUID | None,
+        lease: claims.LeaseRequest | None,
+    ) -> tuple[ExecutionOut, journal.Snapshot | None]:
         events = EventBatch()
+        snapshot: journal.Snapshot | None = None
         # The read, then one write: on PostgreSQL a single statement inserts the execution,
         # its audit row and its event (2 round trips in all, no transaction around them).
         with self.db.statements() as conn:
@@ -246,25 +294,78 @@ class ExecutionService:
                 workflow_version=wf.version,
             )
             rows.extend((_EVENTS, row) for row in events.take_rows())
-            insert_rows(conn, rows)
+            if lease is None:
+                insert_rows(conn, rows)
+            else:
+                snapshot = self._insert_claimed(conn, rows, values, definition, lease)
         self.bus.publish(events)
-        return execution_out(_PendingRow(values), [], len(definition.flow))
+        return execution_out(_PendingRow(values), [], len(definition.flow)), snapshot
+
+    @staticmethod
+    def _insert_claimed(
+        conn: Connection,
+        rows: list[tuple[Table, dict[str, Any]]],
+        values: dict[str, Any],
+        definition: ParsedDefinition,
+        lease: claims.LeaseRequest,
+    ) -> journal.Snapshot | None:
+        """Insert ``rows`` and claim the execution, in one transaction (contract 6 holds:
+        on PostgreSQL the claim lock is taken before the claim counts the tenant's leases)."""
+        dialect = conn.dialect
+        statements = [driver.insert_statement(dialect, table, [row]) for table, row in rows]
+        now = values["created_at"]
+        statements += claims.claim_one_statements(dialect, values["id"], lease, now)
+        got = claims.claimed_row(dialect, driver.transaction(conn, statements)[-1], lease, now)
+        if got is None:
+            return None
+        values.update(
+            status=ExecutionStatus.RUNNING.value,
+            started_at=got.started_at,
+            lease_owner=lease.owner,
+            lease_expires_at=got.lease_expires_at,
+            heartbeat_at=now,
+        )
+        head = journal.ExecutionHead(
+            workflow_id=values["workflow_id"],
+            workflow_version=values["workflow_version"],
+            started_at=got.started_at,
+            input_params=values["input_params"],
+            retry_count=0,
+            metadata=values["metadata_"],
+        )
+        return journal.Snapshot(head, definition, checkpoints=[], agents={})
 
     def get(self, tenant_id: uuid.UUID, execution_id: uuid.UUID) -> ExecutionOut:
-        # One statement (the execution joined with its agents): on PostgreSQL it runs
-        # without a transaction around it, which is its own consistent snapshot.
+        # One statement: on PostgreSQL it runs without a transaction around it, which is
+        # its own consistent snapshot.
         with self.db.read_connection() as conn:
-            rows = conn.execute(
-                _EXECUTION_WITH_AGENTS, {"execution_id": execution_id, "tenant_id": tenant_id}
-            ).all()
+            dialect = conn.dialect
+            procs = driver.processors(dialect, _EXECUTIONS)
+            as_uuid = procs["id"] or _same
+            pg = dialect.name == "postgresql"
+            rows = driver.execute(
+                conn,
+                "executions.get",
+                _GET_PG if pg else _GET_SQLITE,
+                {"id": as_uuid(execution_id), "tenant": as_uuid(tenant_id)},
+            )
             if not rows:
                 raise NotFoundError(
                     f"Execution with ID '{execution_id}' not found",
                     code=ErrorCode.EXECUTION_NOT_FOUND,
                     details={"execution_id": str(execution_id)},
                 )
-            row = rows[0]
-            agents = [_AgentRow(r) for r in rows if r.agent_id is not None]
+            results = driver.result_processors(dialect, _EXECUTIONS)
+            row = _PendingRow(
+                {
+                    attr: driver.read(results[column], value)
+                    for (attr, column), value in zip(_EXECUTION_FIELDS, rows[0], strict=False)
+                }
+            )
+            agents = sorted(
+                (_JsonAgent(a) for a in _json_list(rows[0][-1])),
+                key=lambda a: (a.created_at, a.name),
+            )
             total = len(agents) or self.definitions.total_steps(
                 conn, row.workflow_id, row.workflow_version
             )

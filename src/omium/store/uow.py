@@ -44,7 +44,13 @@ class UnitOfWork:
     ) -> None:
         session = self.session
         try:
-            session.rollback()
+            # A read-only unit ends with COMMIT, which for it is the same as a rollback:
+            # psycopg forgets every prepared statement of the connection on ROLLBACK, and
+            # the engine's boundary statement would be prepared (and planned) again.
+            if self._read_only and exc_type is None:
+                session.commit()
+            else:
+                session.rollback()
         finally:
             session.close()
             self._session = None

@@ -64,6 +64,15 @@ class Execution(Base):
         Index("idx_executions_workflow", "workflow_id"),
         Index("idx_executions_status", "status"),
         Index("idx_executions_started", "started_at"),
+        # The live leases of a tenant, counted by every claim (max_concurrent_executions).
+        # Not on lease_expires_at: every step boundary renews it, and the index would be
+        # written (and PostgreSQL's heap-only update lost) at each one.
+        Index(
+            "idx_executions_tenant_lease",
+            "tenant_id",
+            postgresql_where=text("lease_owner IS NOT NULL"),
+            sqlite_where=text("lease_owner IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
