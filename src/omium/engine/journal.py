@@ -26,6 +26,7 @@ from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
 from omium.engine import driver, pg_boundary
 from omium.engine.pg_boundary import Completion as Completion
 from omium.errors import ConflictError, ErrorCode, NotFoundError
+from omium.ids import time_ordered_uuid
 from omium.services.checkpoints import PendingCheckpoint
 from omium.services.definition_cache import definitions
 from omium.store.checkpoint_parts import WriteResult
@@ -580,7 +581,7 @@ def _complete_in_session(
         AGENT_METRICS,
         [
             {
-                "id": uuid.uuid4(),
+                "id": time_ordered_uuid(),
                 "agent_id": agent_id,
                 "execution_id": execution_id,
                 "duration_ms": duration_ms,

@@ -26,6 +26,8 @@ from typing import Any
 import orjson
 import psycopg
 
+from omium.ids import time_ordered_uuid
+
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -384,7 +386,7 @@ def params(
             measured_at=naive(completion.measured_at),
             agent_metrics=to_json(
                 [
-                    {"id": uuid.uuid4(), "agent_id": agent, "duration_ms": ms}
+                    {"id": time_ordered_uuid(), "agent_id": agent, "duration_ms": ms}
                     for agent, ms in completion.agent_durations
                 ]
             ),

@@ -265,7 +265,7 @@ class Runner:
             key = self.definition.step_key(spec)
             agent_row = snap.agents.get(spec.step)
             if agent_row is None:
-                agent_row = uuid.uuid4()
+                agent_row = time_ordered_uuid()
                 aspec = self.definition.agent_of(spec)
                 self._new_agents.append(
                     {

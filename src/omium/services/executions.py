@@ -23,6 +23,7 @@ from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
 from omium.engine import claims, driver, journal
 from omium.engine.events import EventBatch, EventBus
 from omium.errors import CheckpointCorruptedError, ConflictError, ErrorCode, NotFoundError
+from omium.ids import time_ordered_uuid
 from omium.schemas.executions import AgentSummary, ExecutionCreate, ExecutionList, Progress
 from omium.schemas.executions import Execution as ExecutionOut
 from omium.services import agent_configs, audit
@@ -267,7 +268,7 @@ class ExecutionService:
                 metadata[PINNED_AGENT_CONFIGS] = pinned
             now = utcnow()
             values: dict[str, Any] = {
-                "id": uuid.uuid4(),
+                "id": time_ordered_uuid(),
                 "tenant_id": tenant_id,
                 "workflow_id": wf.id,
                 "workflow_version": wf.version,
