@@ -68,6 +68,11 @@ class EventBatch:
             raise ValueError(f"unknown event type {event_type!r}")
         self.events.append(Event(tenant_id, execution_id, event_type, payload, utcnow()))
 
+    @property
+    def unwritten(self) -> bool:
+        """Whether some events have no outbox row written yet."""
+        return self._written < len(self.events)
+
     def take_rows(self) -> list[dict[str, Any]]:
         """The outbox rows of the events not yet written; the caller writes them."""
         rows = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from omium.clock import utcnow
 from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
 from omium.engine import driver, pg_boundary
 from omium.engine.pg_boundary import Completion as Completion
+from omium.engine.sqlite_unit import SqliteUnit
 from omium.errors import ConflictError, ErrorCode, NotFoundError
 from omium.ids import time_ordered_uuid
 from omium.services.checkpoints import PendingCheckpoint
@@ -473,7 +475,6 @@ def apply_boundary(
     LeaseLost when this worker no longer holds the execution, ConflictError when a
     checkpoint's name is taken on the live line.
     """
-    session = uow.session
     pending = writes.checkpoints
     ordinals = {str(one.row["id"]): i for i, one in enumerate(pending)}
     announcing = [
@@ -482,11 +483,11 @@ def apply_boundary(
         if row["event_type"] == "checkpoint_created"
         and row["payload"].get("checkpoint_id") in ordinals
     ]
-    dialect = session.get_bind().dialect
+    dialect = uow.dialect
     postgres = dialect.name == "postgresql"
-    alone = postgres and not session.in_transaction()
+    alone = postgres and not uow.session.in_transaction()
     if writes.new_agents and not postgres:
-        insert_agents(session, writes.new_agents)
+        insert_agents(uow.session, writes.new_agents)
     integrity_errors = (IntegrityError, dialect.loaded_dbapi.IntegrityError)
     for attempt in range(3):
         store.share_parts(pending)
@@ -495,7 +496,7 @@ def apply_boundary(
                 # A part for the blob store is uploaded after the insert, before the commit.
                 own = alone and not any(one.parts.keys for one in pending)
                 status, count, new_digests = _apply_pg(
-                    session,
+                    uow.session,
                     own,
                     tenant_id,
                     execution_id,
@@ -510,7 +511,8 @@ def apply_boundary(
                 )
             else:
                 status, count, new_digests = _apply_sqlite(
-                    session,
+                    dialect,
+                    _sqlite_connection(uow),
                     tenant_id,
                     execution_id,
                     worker_id,
@@ -522,7 +524,7 @@ def apply_boundary(
                     last_successful_checkpoint,
                 )
                 if completion is not None and status == "running":
-                    status = _complete_in_session(session, execution_id, worker_id, completion)
+                    status = _complete_in_session(uow.session, execution_id, worker_id, completion)
             break
         except PartsMissing as missing:
             # Nothing was written: prepared again to insert the parts that are gone.
@@ -543,6 +545,13 @@ def apply_boundary(
         one.row["checkpoint_index"] = first + i
         store.finish(uow, one, new_digests)
     return status
+
+
+def _sqlite_connection(uow: UnitOfWork) -> sqlite3.Connection:
+    """The driver connection of ``uow``'s transaction (begun if need be)."""
+    if isinstance(uow, SqliteUnit):
+        return uow.connection
+    return cast(sqlite3.Connection, driver.cursor(uow.session).connection)
 
 
 def _complete_in_session(
@@ -685,7 +694,8 @@ def _autocommitted(
 
 
 def _apply_sqlite(
-    session: Session,
+    dialect: Any,
+    connection: sqlite3.Connection,
     tenant_id: uuid.UUID,
     execution_id: uuid.UUID,
     worker_id: str,
@@ -700,7 +710,6 @@ def _apply_sqlite(
     converted by the columns' own converters (bound once where every row shares them). The
     fenced execution update comes first (it claims the checkpoints' indexes): SQLite's
     write lock keeps the whole transaction's view; LeaseLost rolls it back."""
-    dialect = session.get_bind().dialect
     conv = driver.processors(dialect, AGENTS)
     as_id, as_time, as_json = conv["id"], conv["updated_at"], conv["output"]
     assert as_id is not None and as_time is not None and as_json is not None
@@ -709,7 +718,7 @@ def _apply_sqlite(
     pending = writes.checkpoints
     parts = _boundary_parts(pending)
     tenant = as_id(tenant_id)
-    cur = driver.cursor(session)
+    cur = connection.cursor()
     try:
         present: set[str] = set()
         for start in range(0, len(parts.known), _SQLITE_PARTS_PER_STATEMENT):

@@ -41,6 +41,7 @@ from omium.domain.workflow import (
 from omium.engine import driver, journal
 from omium.engine import recovery as rec
 from omium.engine.events import EventBatch, EventBus
+from omium.engine.sqlite_unit import SqliteUnit
 from omium.engine.step import StepOutcome, run_attempt
 from omium.errors import CheckpointCorruptedError, OmiumError
 from omium.ids import time_ordered_uuid
@@ -154,11 +155,16 @@ class Runner:
     def _lease_until(self) -> datetime:
         return utcnow() + timedelta(seconds=self.deps.lease_seconds)
 
+    def _unit(self) -> UnitOfWork:
+        """A boundary's transaction: on SQLite straight on the driver connection."""
+        db = self.deps.db
+        return SqliteUnit(db) if db.dialect == "sqlite" else UnitOfWork(db)
+
     def _commit(self, uow: UnitOfWork, events: EventBatch) -> None:
-        session = uow.session
-        events.flush(session)
+        if events.unwritten:
+            events.flush(uow.session)
         # A boundary sent in autocommit (journal.apply_boundary) left nothing to commit.
-        if session.in_transaction():
+        if isinstance(uow, SqliteUnit) or uow.session.in_transaction():
             uow.commit()
         self.deps.bus.publish(events)
 
@@ -499,19 +505,18 @@ class Runner:
         writes = journal.BoundaryWrites()
         now = utcnow()
         self._changed = None
-        with UnitOfWork(self.deps.db) as uow:
-            s = uow.session
+        with self._unit() as uow:
             if first and self.first_run and not self.stale_attempts:
                 # A new run: its agents rows go with the boundary, fenced by it (paused
                 # meanwhile: its start checkpoints are kept, see below).
                 writes.new_agents, self._new_agents = self._new_agents, []
             elif first:
                 self._status = journal.fence(
-                    s, self.execution_id, self.worker_id, self._lease_until()
+                    uow.session, self.execution_id, self.worker_id, self._lease_until()
                 )
                 if self.stale_attempts:
-                    journal.interrupt_attempts(s, self.execution_id, at=now)
-                journal.insert_agents(s, self._new_agents)
+                    journal.interrupt_attempts(uow.session, self.execution_id, at=now)
+                journal.insert_agents(uow.session, self._new_agents)
                 self._new_agents = []
             if first and self.first_run:
                 events.add(
@@ -564,7 +569,9 @@ class Runner:
                     writes.finished_attempts.append({"id": st.attempt_id, "status": "completed"})
                     st.attempt_id = None
                 if st.pending_action is not None:
-                    rec.resolve_action(s, st.pending_action, st.pending_failure, success=True)
+                    rec.resolve_action(
+                        uow.session, st.pending_action, st.pending_failure, success=True
+                    )
                     st.pending_action = st.pending_failure = None
                 events.add(
                     self.tenant_id,
