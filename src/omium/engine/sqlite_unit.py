@@ -45,12 +45,16 @@ class SqliteUnit(UnitOfWork):
     @property
     def session(self) -> Session:
         if self._session is None:
-            # The SQLAlchemy connection joins the transaction already begun (no second BEGIN:
-            # see db._sqlite_begin); it is never closed itself, the pooled connection is.
-            conn = Connection(self._db.engine, connection=self._raw)
-            conn.execution_options(sqlite_begin="JOINED")
-            self._session = Session(bind=conn, expire_on_commit=False)
+            self._session = _JoinedSession(self)
         return self._session
+
+    def joined(self) -> Connection:
+        """A SQLAlchemy connection on the unit's driver connection, joining the transaction
+        already begun (no second BEGIN: see db._sqlite_begin). It is never closed itself:
+        the pooled connection is, by the unit."""
+        conn = Connection(self._db.engine, connection=self._raw)
+        conn.execution_options(sqlite_begin="JOINED")
+        return conn
 
     def __enter__(self) -> SqliteUnit:
         raw = self._db.engine.raw_connection()
@@ -74,7 +78,7 @@ class SqliteUnit(UnitOfWork):
         try:
             if driver is not None and driver.in_transaction:
                 driver.rollback()
-            if session is not None:
+            if session is not None and session.bind is not None:
                 session.close()
         except BaseException:
             # Whatever state it is in, it does not go back to the pool.
@@ -92,3 +96,18 @@ class SqliteUnit(UnitOfWork):
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+
+class _JoinedSession(Session):
+    """The session of a :class:`SqliteUnit`: it is handed to callers that may not use it
+    (the checkpoint service reads nothing for a small state), so it joins the unit's
+    connection only when it first runs a statement."""
+
+    def __init__(self, unit: SqliteUnit) -> None:
+        super().__init__(expire_on_commit=False)
+        self._unit = unit
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Connection:
+        if self.bind is None:
+            self.bind = self._unit.joined()
+        return cast(Connection, self.bind)
