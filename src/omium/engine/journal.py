@@ -276,7 +276,7 @@ def load_snapshot(
 
 
 def fence(
-    session: Session,
+    session: Session | Connection,
     execution_id: uuid.UUID,
     worker_id: str,
     lease_until: datetime,
@@ -314,17 +314,17 @@ VALUES (:id, :execution_id, :total_duration_ms, :checkpoint_overhead_ms,
 """
 
 
-def insert_execution_metrics(session: Session, **values: Any) -> None:
+def insert_execution_metrics(session: Session | Connection, **values: Any) -> None:
     """The execution's metrics row; its checkpoint, rollback and failure counts are counted
     by the same statement (one round trip)."""
     row = driver.with_defaults(METRICS, values)
     for counted in ("checkpoint_count", "rollback_count", "failure_count"):
         row.pop(counted, None)
-    params = driver.bind(driver.processors(session.get_bind().dialect, METRICS), row)
+    params = driver.bind(driver.processors(driver.dialect_of(session), METRICS), row)
     driver.execute(session, "journal.execution_metrics", _EXECUTION_METRICS, params)
 
 
-def insert_agents(session: Session, rows: list[dict[str, Any]]) -> None:
+def insert_agents(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
     driver.insert(session, AGENTS, rows)
 
 
@@ -487,7 +487,7 @@ def apply_boundary(
     postgres = dialect.name == "postgresql"
     alone = postgres and not uow.session.in_transaction()
     if writes.new_agents and not postgres:
-        insert_agents(uow.session, writes.new_agents)
+        insert_agents(_sqlite_target(uow), writes.new_agents)
     integrity_errors = (IntegrityError, dialect.loaded_dbapi.IntegrityError)
     for attempt in range(3):
         store.share_parts(pending)
@@ -524,7 +524,9 @@ def apply_boundary(
                     last_successful_checkpoint,
                 )
                 if completion is not None and status == "running":
-                    status = _complete_in_session(uow.session, execution_id, worker_id, completion)
+                    status = _complete_in_session(
+                        _sqlite_target(uow), execution_id, worker_id, completion
+                    )
             break
         except PartsMissing as missing:
             # Nothing was written: prepared again to insert the parts that are gone.
@@ -554,8 +556,14 @@ def _sqlite_connection(uow: UnitOfWork) -> sqlite3.Connection:
     return cast(sqlite3.Connection, driver.cursor(uow.session).connection)
 
 
+def _sqlite_target(uow: UnitOfWork) -> Session | Connection:
+    """Where the SQLite boundary's statements written through the driver module go: the
+    unit's own connection when it has one (no session machinery)."""
+    return uow.joined() if isinstance(uow, SqliteUnit) else uow.session
+
+
 def _complete_in_session(
-    session: Session, execution_id: uuid.UUID, worker_id: str, completion: Completion
+    session: Session | Connection, execution_id: uuid.UUID, worker_id: str, completion: Completion
 ) -> str:
     """The completion of the last boundary as statements of its transaction (SQLite)."""
     at = completion.completed_at

@@ -30,6 +30,7 @@ class SqliteUnit(UnitOfWork):
         super().__init__(db)
         self._raw: Any = None
         self.driver: sqlite3.Connection | None = None
+        self._joined: Connection | None = None
 
     @property
     def dialect(self) -> Dialect:
@@ -52,9 +53,11 @@ class SqliteUnit(UnitOfWork):
         """A SQLAlchemy connection on the unit's driver connection, joining the transaction
         already begun (no second BEGIN: see db._sqlite_begin). It is never closed itself:
         the pooled connection is, by the unit."""
-        conn = Connection(self._db.engine, connection=self._raw)
-        conn.execution_options(sqlite_begin="JOINED")
-        return conn
+        if self._joined is None:
+            conn = Connection(self._db.engine, connection=self._raw)
+            conn.execution_options(sqlite_begin="JOINED")
+            self._joined = conn
+        return self._joined
 
     def __enter__(self) -> SqliteUnit:
         raw = self._db.engine.raw_connection()
@@ -74,7 +77,7 @@ class SqliteUnit(UnitOfWork):
         tb: TracebackType | None,
     ) -> None:
         raw, driver, session = self._raw, self.driver, self._session
-        self._raw = self.driver = self._session = None
+        self._raw = self.driver = self._session = self._joined = None
         try:
             if driver is not None and driver.in_transaction:
                 driver.rollback()
