@@ -137,6 +137,11 @@ class Runner:
         self._consensus_ms = 0.0
         # State keys written since this boundary's last checkpoint (None: none taken yet).
         self._changed: set[str] | None = None
+        # This boundary's checkpoint_created payloads and their checkpoint rows, whose index
+        # the boundary's write claims.
+        self._announced: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        # This boundary's start checkpoints: the steps and their checkpoint rows.
+        self._starts: list[tuple[_Step, dict[str, Any]]] = []
 
     # ------------------------------------------------------------------ control
 
@@ -209,7 +214,7 @@ class Runner:
         checkpoint_id: uuid.UUID = pending.row["id"]
         # The index is claimed when the boundary is applied (journal.apply_boundary fills it
         # in, in this event's outbox row too); _indexed then completes the ref and the event.
-        events.add(
+        event = events.add(
             self.tenant_id,
             self.execution_id,
             "checkpoint_created",
@@ -218,24 +223,21 @@ class Runner:
             checkpoint_index=None,
             step=step.spec.step,
         )
+        self._announced.append((event.payload, pending.row))
         self._last_checkpoint: str | None = name
         self.last_checkpoint_id: uuid.UUID | None = checkpoint_id
         return journal.CheckpointRef(checkpoint_id, name, -1, step.spec.step, kind)
 
-    def _indexed(self, writes: journal.BoundaryWrites, events: EventBatch) -> None:
+    def _indexed(self) -> None:
         """After the boundary was applied: the claimed indexes into the start refs and the
         ``checkpoint_created`` events delivered after the commit."""
-        index = {str(p.row["id"]): int(p.row["checkpoint_index"]) for p in writes.checkpoints}
-        for event in events.events:
-            if event.event_type == "checkpoint_created":
-                found = index.get(event.payload.get("checkpoint_id", ""))
-                if found is not None:
-                    event.payload["checkpoint_index"] = found
-        for st in self.steps.values():
-            if st.start is not None and st.start.index < 0:
-                found = index.get(str(st.start.id))
-                if found is not None:
-                    st.start = dataclasses.replace(st.start, index=found)
+        announced, self._announced = self._announced, []
+        for payload, row in announced:
+            payload["checkpoint_index"] = int(row["checkpoint_index"])
+        starts, self._starts = self._starts, []
+        for st, row in starts:
+            if st.start is not None:
+                st.start = dataclasses.replace(st.start, index=int(row["checkpoint_index"]))
 
     # ------------------------------------------------------------------ load
 
@@ -505,6 +507,8 @@ class Runner:
         writes = journal.BoundaryWrites()
         now = utcnow()
         self._changed = None
+        self._announced = []
+        self._starts = []
         with self._unit() as uow:
             if first and self.first_run and not self.stale_attempts:
                 # A new run: its agents rows go with the boundary, fenced by it (paused
@@ -598,7 +602,7 @@ class Runner:
                     last_successful_checkpoint=last_ok,
                     completion=completion,
                 )
-                self._indexed(writes, events)
+                self._indexed()
                 if status == ExecutionStatus.COMPLETED:
                     self._commit(uow, events)
                     self._terminal = ExecutionStatus.COMPLETED.value
@@ -624,6 +628,7 @@ class Runner:
                         events,
                         writes,
                     )
+                    self._starts.append((st, writes.checkpoints[-1].row))
                 writes.new_attempts.append(self._attempt_row(st, now))
                 writes.agents.append({"id": st.agent_row, "status": "running", "started_at": now})
                 events.add(
@@ -646,7 +651,7 @@ class Runner:
                 current_checkpoint=self._last_checkpoint,
                 last_successful_checkpoint=last_ok,
             )
-            self._indexed(writes, events)
+            self._indexed()
             self._commit(uow, events)
         self._status = status
         self._checkpoint_ms += (time.perf_counter() - t0) * 1000
