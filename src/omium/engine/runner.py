@@ -8,7 +8,7 @@ Invariants (see CONTRACTS.md):
   last one completes the execution). Its fenced execution update (:func:`journal.fence`, or
   the one in :func:`journal.apply_boundary`'s statement) makes a worker that lost its lease
   commit nothing. On PostgreSQL it is one statement in autocommit when nothing else is in
-  the transaction.
+  the transaction; on SQLite a transaction issued on the driver connection (SqliteUnit).
 - Nothing after a step starts until its start checkpoint is committed.
 - Definition, agents rows and checkpoint names are read once per run, never per step.
 """
