@@ -181,11 +181,11 @@ def _cached(key: tuple[str, Any], build: Callable[[], str]) -> str:
     return found
 
 
-def insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert(session: Session | Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (all with the same keys) in one executemany."""
     if not rows:
         return
-    dialect = session.get_bind().dialect
+    dialect = dialect_of(session)
     full = [with_defaults(table, r) for r in rows]
     columns = tuple(full[0])
     text = _cached(
@@ -222,7 +222,7 @@ def insert_statement(
 
 
 def update(
-    session: Session,
+    session: Session | Connection,
     table: Table,
     values: Mapping[str, Any],
     where: Mapping[str, Any],
@@ -231,7 +231,7 @@ def update(
 ) -> list[tuple[Any, ...]]:
     """``UPDATE table SET values WHERE`` each ``where`` column equals its value (not NULL).
     Returns the ``returning`` columns of the changed rows."""
-    dialect = session.get_bind().dialect
+    dialect = dialect_of(session)
     values = with_defaults(table, values, "update")
     sets, conds, back = tuple(values), tuple(where), tuple(returning)
     text = _cached(

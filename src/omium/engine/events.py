@@ -63,23 +63,36 @@ class EventBatch:
 
     def add(
         self, tenant_id: uuid.UUID, execution_id: uuid.UUID, event_type: str, **payload: Any
-    ) -> None:
+    ) -> Event:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
-        self.events.append(Event(tenant_id, execution_id, event_type, payload, utcnow()))
+        event = Event(tenant_id, execution_id, event_type, payload, utcnow())
+        self.events.append(event)
+        return event
+
+    @property
+    def unwritten(self) -> bool:
+        """Whether some events have no outbox row written yet."""
+        return self._written < len(self.events)
 
     def take_rows(self) -> list[dict[str, Any]]:
         """The outbox rows of the events not yet written; the caller writes them."""
-        rows = [
-            {
-                "tenant_id": e.tenant_id,
-                "execution_id": e.execution_id,
-                "event_type": e.event_type,
-                "payload": {"execution_id": str(e.execution_id), **e.payload},
-                "created_at": e.created_at,
-            }
-            for e in self.events[self._written :]
-        ]
+        # A batch's events are nearly always of one execution: its id is written out once.
+        last: uuid.UUID | None = None
+        text = ""
+        rows = []
+        for e in self.events[self._written :]:
+            if e.execution_id is not last:
+                last, text = e.execution_id, str(e.execution_id)
+            rows.append(
+                {
+                    "tenant_id": e.tenant_id,
+                    "execution_id": e.execution_id,
+                    "event_type": e.event_type,
+                    "payload": {"execution_id": text, **e.payload},
+                    "created_at": e.created_at,
+                }
+            )
         self._written = len(self.events)
         return rows
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from omium.clock import utcnow
 from omium.domain.workflow import WorkflowDefinition as ParsedDefinition
 from omium.engine import driver, pg_boundary
 from omium.engine.pg_boundary import Completion as Completion
+from omium.engine.sqlite_unit import SqliteUnit
 from omium.errors import ConflictError, ErrorCode, NotFoundError
 from omium.ids import time_ordered_uuid
 from omium.services.checkpoints import PendingCheckpoint
@@ -274,7 +276,7 @@ def load_snapshot(
 
 
 def fence(
-    session: Session,
+    session: Session | Connection,
     execution_id: uuid.UUID,
     worker_id: str,
     lease_until: datetime,
@@ -312,17 +314,17 @@ VALUES (:id, :execution_id, :total_duration_ms, :checkpoint_overhead_ms,
 """
 
 
-def insert_execution_metrics(session: Session, **values: Any) -> None:
+def insert_execution_metrics(session: Session | Connection, **values: Any) -> None:
     """The execution's metrics row; its checkpoint, rollback and failure counts are counted
     by the same statement (one round trip)."""
     row = driver.with_defaults(METRICS, values)
     for counted in ("checkpoint_count", "rollback_count", "failure_count"):
         row.pop(counted, None)
-    params = driver.bind(driver.processors(session.get_bind().dialect, METRICS), row)
+    params = driver.bind(driver.processors(driver.dialect_of(session), METRICS), row)
     driver.execute(session, "journal.execution_metrics", _EXECUTION_METRICS, params)
 
 
-def insert_agents(session: Session, rows: list[dict[str, Any]]) -> None:
+def insert_agents(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
     driver.insert(session, AGENTS, rows)
 
 
@@ -473,7 +475,6 @@ def apply_boundary(
     LeaseLost when this worker no longer holds the execution, ConflictError when a
     checkpoint's name is taken on the live line.
     """
-    session = uow.session
     pending = writes.checkpoints
     ordinals = {str(one.row["id"]): i for i, one in enumerate(pending)}
     announcing = [
@@ -482,11 +483,11 @@ def apply_boundary(
         if row["event_type"] == "checkpoint_created"
         and row["payload"].get("checkpoint_id") in ordinals
     ]
-    dialect = session.get_bind().dialect
+    dialect = uow.dialect
     postgres = dialect.name == "postgresql"
-    alone = postgres and not session.in_transaction()
+    alone = postgres and not uow.session.in_transaction()
     if writes.new_agents and not postgres:
-        insert_agents(session, writes.new_agents)
+        insert_agents(_sqlite_target(uow), writes.new_agents)
     integrity_errors = (IntegrityError, dialect.loaded_dbapi.IntegrityError)
     for attempt in range(3):
         store.share_parts(pending)
@@ -495,7 +496,7 @@ def apply_boundary(
                 # A part for the blob store is uploaded after the insert, before the commit.
                 own = alone and not any(one.parts.keys for one in pending)
                 status, count, new_digests = _apply_pg(
-                    session,
+                    uow.session,
                     own,
                     tenant_id,
                     execution_id,
@@ -510,7 +511,8 @@ def apply_boundary(
                 )
             else:
                 status, count, new_digests = _apply_sqlite(
-                    session,
+                    dialect,
+                    _sqlite_connection(uow),
                     tenant_id,
                     execution_id,
                     worker_id,
@@ -522,7 +524,9 @@ def apply_boundary(
                     last_successful_checkpoint,
                 )
                 if completion is not None and status == "running":
-                    status = _complete_in_session(session, execution_id, worker_id, completion)
+                    status = _complete_in_session(
+                        _sqlite_target(uow), execution_id, worker_id, completion
+                    )
             break
         except PartsMissing as missing:
             # Nothing was written: prepared again to insert the parts that are gone.
@@ -545,8 +549,21 @@ def apply_boundary(
     return status
 
 
+def _sqlite_connection(uow: UnitOfWork) -> sqlite3.Connection:
+    """The driver connection of ``uow``'s transaction (begun if need be)."""
+    if isinstance(uow, SqliteUnit):
+        return uow.connection
+    return cast(sqlite3.Connection, driver.cursor(uow.session).connection)
+
+
+def _sqlite_target(uow: UnitOfWork) -> Session | Connection:
+    """Where the SQLite boundary's statements written through the driver module go: the
+    unit's own connection when it has one (no session machinery)."""
+    return uow.joined() if isinstance(uow, SqliteUnit) else uow.session
+
+
 def _complete_in_session(
-    session: Session, execution_id: uuid.UUID, worker_id: str, completion: Completion
+    session: Session | Connection, execution_id: uuid.UUID, worker_id: str, completion: Completion
 ) -> str:
     """The completion of the last boundary as statements of its transaction (SQLite)."""
     at = completion.completed_at
@@ -685,7 +702,8 @@ def _autocommitted(
 
 
 def _apply_sqlite(
-    session: Session,
+    dialect: Any,
+    connection: sqlite3.Connection,
     tenant_id: uuid.UUID,
     execution_id: uuid.UUID,
     worker_id: str,
@@ -700,7 +718,6 @@ def _apply_sqlite(
     converted by the columns' own converters (bound once where every row shares them). The
     fenced execution update comes first (it claims the checkpoints' indexes): SQLite's
     write lock keeps the whole transaction's view; LeaseLost rolls it back."""
-    dialect = session.get_bind().dialect
     conv = driver.processors(dialect, AGENTS)
     as_id, as_time, as_json = conv["id"], conv["updated_at"], conv["output"]
     assert as_id is not None and as_time is not None and as_json is not None
@@ -709,7 +726,7 @@ def _apply_sqlite(
     pending = writes.checkpoints
     parts = _boundary_parts(pending)
     tenant = as_id(tenant_id)
-    cur = driver.cursor(session)
+    cur = connection.cursor()
     try:
         present: set[str] = set()
         for start in range(0, len(parts.known), _SQLITE_PARTS_PER_STATEMENT):

@@ -8,7 +8,7 @@ Invariants (see CONTRACTS.md):
   last one completes the execution). Its fenced execution update (:func:`journal.fence`, or
   the one in :func:`journal.apply_boundary`'s statement) makes a worker that lost its lease
   commit nothing. On PostgreSQL it is one statement in autocommit when nothing else is in
-  the transaction.
+  the transaction; on SQLite a transaction issued on the driver connection (SqliteUnit).
 - Nothing after a step starts until its start checkpoint is committed.
 - Definition, agents rows and checkpoint names are read once per run, never per step.
 """
@@ -41,6 +41,7 @@ from omium.domain.workflow import (
 from omium.engine import driver, journal
 from omium.engine import recovery as rec
 from omium.engine.events import EventBatch, EventBus
+from omium.engine.sqlite_unit import SqliteUnit
 from omium.engine.step import StepOutcome, run_attempt
 from omium.errors import CheckpointCorruptedError, OmiumError
 from omium.ids import time_ordered_uuid
@@ -136,6 +137,11 @@ class Runner:
         self._consensus_ms = 0.0
         # State keys written since this boundary's last checkpoint (None: none taken yet).
         self._changed: set[str] | None = None
+        # This boundary's checkpoint_created payloads and their checkpoint rows, whose index
+        # the boundary's write claims.
+        self._announced: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        # This boundary's start checkpoints: the steps and their checkpoint rows.
+        self._starts: list[tuple[_Step, dict[str, Any]]] = []
 
     # ------------------------------------------------------------------ control
 
@@ -154,11 +160,16 @@ class Runner:
     def _lease_until(self) -> datetime:
         return utcnow() + timedelta(seconds=self.deps.lease_seconds)
 
+    def _unit(self) -> UnitOfWork:
+        """A boundary's transaction: on SQLite straight on the driver connection."""
+        db = self.deps.db
+        return SqliteUnit(db) if db.dialect == "sqlite" else UnitOfWork(db)
+
     def _commit(self, uow: UnitOfWork, events: EventBatch) -> None:
-        session = uow.session
-        events.flush(session)
+        if events.unwritten:
+            events.flush(uow.session)
         # A boundary sent in autocommit (journal.apply_boundary) left nothing to commit.
-        if session.in_transaction():
+        if isinstance(uow, SqliteUnit) or uow.session.in_transaction():
             uow.commit()
         self.deps.bus.publish(events)
 
@@ -203,7 +214,7 @@ class Runner:
         checkpoint_id: uuid.UUID = pending.row["id"]
         # The index is claimed when the boundary is applied (journal.apply_boundary fills it
         # in, in this event's outbox row too); _indexed then completes the ref and the event.
-        events.add(
+        event = events.add(
             self.tenant_id,
             self.execution_id,
             "checkpoint_created",
@@ -212,24 +223,21 @@ class Runner:
             checkpoint_index=None,
             step=step.spec.step,
         )
+        self._announced.append((event.payload, pending.row))
         self._last_checkpoint: str | None = name
         self.last_checkpoint_id: uuid.UUID | None = checkpoint_id
         return journal.CheckpointRef(checkpoint_id, name, -1, step.spec.step, kind)
 
-    def _indexed(self, writes: journal.BoundaryWrites, events: EventBatch) -> None:
+    def _indexed(self) -> None:
         """After the boundary was applied: the claimed indexes into the start refs and the
         ``checkpoint_created`` events delivered after the commit."""
-        index = {str(p.row["id"]): int(p.row["checkpoint_index"]) for p in writes.checkpoints}
-        for event in events.events:
-            if event.event_type == "checkpoint_created":
-                found = index.get(event.payload.get("checkpoint_id", ""))
-                if found is not None:
-                    event.payload["checkpoint_index"] = found
-        for st in self.steps.values():
-            if st.start is not None and st.start.index < 0:
-                found = index.get(str(st.start.id))
-                if found is not None:
-                    st.start = dataclasses.replace(st.start, index=found)
+        announced, self._announced = self._announced, []
+        for payload, row in announced:
+            payload["checkpoint_index"] = int(row["checkpoint_index"])
+        starts, self._starts = self._starts, []
+        for st, row in starts:
+            if st.start is not None:
+                st.start = dataclasses.replace(st.start, index=int(row["checkpoint_index"]))
 
     # ------------------------------------------------------------------ load
 
@@ -499,19 +507,20 @@ class Runner:
         writes = journal.BoundaryWrites()
         now = utcnow()
         self._changed = None
-        with UnitOfWork(self.deps.db) as uow:
-            s = uow.session
+        self._announced = []
+        self._starts = []
+        with self._unit() as uow:
             if first and self.first_run and not self.stale_attempts:
                 # A new run: its agents rows go with the boundary, fenced by it (paused
                 # meanwhile: its start checkpoints are kept, see below).
                 writes.new_agents, self._new_agents = self._new_agents, []
             elif first:
                 self._status = journal.fence(
-                    s, self.execution_id, self.worker_id, self._lease_until()
+                    uow.session, self.execution_id, self.worker_id, self._lease_until()
                 )
                 if self.stale_attempts:
-                    journal.interrupt_attempts(s, self.execution_id, at=now)
-                journal.insert_agents(s, self._new_agents)
+                    journal.interrupt_attempts(uow.session, self.execution_id, at=now)
+                journal.insert_agents(uow.session, self._new_agents)
                 self._new_agents = []
             if first and self.first_run:
                 events.add(
@@ -564,7 +573,9 @@ class Runner:
                     writes.finished_attempts.append({"id": st.attempt_id, "status": "completed"})
                     st.attempt_id = None
                 if st.pending_action is not None:
-                    rec.resolve_action(s, st.pending_action, st.pending_failure, success=True)
+                    rec.resolve_action(
+                        uow.session, st.pending_action, st.pending_failure, success=True
+                    )
                     st.pending_action = st.pending_failure = None
                 events.add(
                     self.tenant_id,
@@ -591,7 +602,7 @@ class Runner:
                     last_successful_checkpoint=last_ok,
                     completion=completion,
                 )
-                self._indexed(writes, events)
+                self._indexed()
                 if status == ExecutionStatus.COMPLETED:
                     self._commit(uow, events)
                     self._terminal = ExecutionStatus.COMPLETED.value
@@ -617,6 +628,7 @@ class Runner:
                         events,
                         writes,
                     )
+                    self._starts.append((st, writes.checkpoints[-1].row))
                 writes.new_attempts.append(self._attempt_row(st, now))
                 writes.agents.append({"id": st.agent_row, "status": "running", "started_at": now})
                 events.add(
@@ -639,7 +651,7 @@ class Runner:
                 current_checkpoint=self._last_checkpoint,
                 last_successful_checkpoint=last_ok,
             )
-            self._indexed(writes, events)
+            self._indexed()
             self._commit(uow, events)
         self._status = status
         self._checkpoint_ms += (time.perf_counter() - t0) * 1000

@@ -41,6 +41,9 @@ def _sqlite_begin(conn: Any) -> None:
     # up front, so concurrent writers queue on busy_timeout instead. Read-only units of work
     # ask for DEFERRED and run beside the writer (WAL).
     mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    if mode == "JOINED":
+        # A connection joining a transaction its owner began on the driver connection.
+        return
     # Straight to the driver: every write transaction starts here, and SQLAlchemy's statement
     # machinery would cost more than the BEGIN itself.
     conn.connection.driver_connection.execute(_BEGIN[mode])

@@ -6,6 +6,7 @@ import uuid
 from types import TracebackType
 from typing import TypeVar
 
+from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
 
 from omium.store.db import Database
@@ -54,6 +55,10 @@ class UnitOfWork:
         finally:
             session.close()
             self._session = None
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._db.engine.dialect
 
     def repo(self, model: type[M], tenant_id: uuid.UUID) -> Repository[M]:
         """A repository of ``model`` scoped to ``tenant_id``, in this unit of work."""
