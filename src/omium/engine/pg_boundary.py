@@ -162,9 +162,11 @@ c AS (
   CROSS JOIN x
   RETURNING 1)"""
 
-# Each UPDATE finds its rows through ``id = ANY(ids)``, an index lookup on the primary key
-# whatever the table's size: joined on the recordset alone, the planner (which guesses 100
-# rows for a recordset) hashes a sequential scan of the whole table.
+# Each UPDATE is driven by ``unnest(ids)``, which the planner guesses at 10 rows: a nested
+# loop probing the primary key, whatever the table's size and statistics. Joined on the
+# recordset alone (guessed at 100 rows), or filtered by ``id = ANY(ids)``, the generic plan
+# hashes a sequential scan of the table; a plan made while the table was small (or never
+# analyzed) keeps scanning it on that connection as it grows.
 _AGENTS = """
 ag AS (
   UPDATE agents a SET
@@ -175,10 +177,10 @@ ag AS (
     duration_ms = COALESCE(v.duration_ms, a.duration_ms),
     error = v.error,
     updated_at = :now
-  FROM jsonb_to_recordset(:agents::jsonb) AS v(
+  FROM unnest(:agent_ids::uuid[]) AS i(id), jsonb_to_recordset(:agents::jsonb) AS v(
     id uuid, status text, started_at timestamp, completed_at timestamp, output jsonb,
     duration_ms int, error text)
-  WHERE a.id = ANY(:agent_ids::uuid[]) AND a.id = v.id AND EXISTS (SELECT 1 FROM x)
+  WHERE a.id = i.id AND v.id = i.id AND EXISTS (SELECT 1 FROM x)
   RETURNING 1)"""
 
 # The first boundary inserts the agents rows (their first update applied in Python: a
@@ -200,8 +202,9 @@ an AS (
 _ATTEMPTS = """
 af AS (
   UPDATE step_attempts t SET status = v.status, finished_at = :now, error = v.error
-  FROM jsonb_to_recordset(:finished::jsonb) AS v(id uuid, status text, error text)
-  WHERE t.id = ANY(:finished_ids::uuid[]) AND t.id = v.id AND EXISTS (SELECT 1 FROM x)
+  FROM unnest(:finished_ids::uuid[]) AS i(id),
+       jsonb_to_recordset(:finished::jsonb) AS v(id uuid, status text, error text)
+  WHERE t.id = i.id AND v.id = i.id AND EXISTS (SELECT 1 FROM x)
   RETURNING 1),
 ai AS (
   INSERT INTO step_attempts (id, execution_id, step, agent_name, attempt, worker_id, status,
