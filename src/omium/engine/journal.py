@@ -59,23 +59,6 @@ AGENT_METRICS = cast(Table, AgentMetrics.__table__)
 class CheckpointStore(Protocol):
     """The part of the checkpoint service (issue 3) the engine uses."""
 
-    def create(
-        self,
-        uow: UnitOfWork,
-        tenant_id: uuid.UUID,
-        execution_id: uuid.UUID,
-        name: str,
-        state: Any,
-        *,
-        index: int | None = None,
-        agent_id: uuid.UUID | None = None,
-        preconditions: Any | None = None,
-        postconditions: Any | None = None,
-        validation_passed: bool = True,
-        metadata: dict[str, Any] | None = None,
-        changed_keys: Iterable[str] | None = None,
-    ) -> Checkpoint: ...
-
     def prepare(
         self,
         uow: UnitOfWork,
@@ -435,8 +418,8 @@ def _sqlite_insert_rows(cur: Any, table: str, columns: tuple[str, ...], values: 
         cur.execute(_sqlite_insert(table, columns, len(chunk) // len(columns)), chunk)
 
 
-#: SQLite allows 32766 parameters per statement: a thousand parts (8 columns) at a time.
-_SQLITE_PARTS_PER_STATEMENT = 1000
+#: Parts (8 columns each) per statement, under SQLite's parameter limit.
+_SQLITE_PARTS_PER_STATEMENT = _SQLITE_MAX_PARAMETERS // 8
 
 
 def _sqlite_parts(count: int) -> str:
@@ -445,6 +428,21 @@ def _sqlite_parts(count: int) -> str:
         "INSERT INTO checkpoint_blobs (tenant_id, digest, compression, raw_size, stored_size,"
         f" data, location, created_at) VALUES {values} ON CONFLICT DO NOTHING RETURNING digest"
     )
+
+
+class _Boundary(NamedTuple):
+    """What a boundary writes, as both databases' paths take it."""
+
+    tenant_id: uuid.UUID
+    execution_id: uuid.UUID
+    worker_id: str
+    lease_until: datetime
+    writes: BoundaryWrites
+    event_rows: list[dict[str, Any]]
+    #: the ``checkpoint_created`` event rows, with their checkpoint's place in ``writes``
+    announcing: list[tuple[dict[str, Any], int]]
+    current_checkpoint: str | None
+    last_successful_checkpoint: str | None
 
 
 def apply_boundary(
@@ -471,7 +469,7 @@ def apply_boundary(
     commits. PostgreSQL: one prepared statement (one round trip), sent in autocommit when
     the unit of work has not begun a transaction and no part goes to the blob store (the
     statement is atomic by itself, and committed when it returns); otherwise in the unit
-    of work's transaction. SQLite: one executemany per kind of row on one cursor. Raises
+    of work's transaction. SQLite: one multi-row INSERT per kind of row on one cursor. Raises
     LeaseLost when this worker no longer holds the execution, ConflictError when a
     checkpoint's name is taken on the live line.
     """
@@ -483,6 +481,17 @@ def apply_boundary(
         if row["event_type"] == "checkpoint_created"
         and row["payload"].get("checkpoint_id") in ordinals
     ]
+    boundary = _Boundary(
+        tenant_id,
+        execution_id,
+        worker_id,
+        lease_until,
+        writes,
+        event_rows,
+        announcing,
+        current_checkpoint,
+        last_successful_checkpoint,
+    )
     dialect = uow.dialect
     postgres = dialect.name == "postgresql"
     alone = postgres and not uow.session.in_transaction()
@@ -495,33 +504,10 @@ def apply_boundary(
             if postgres:
                 # A part for the blob store is uploaded after the insert, before the commit.
                 own = alone and not any(one.parts.keys for one in pending)
-                status, count, new_digests = _apply_pg(
-                    uow.session,
-                    own,
-                    tenant_id,
-                    execution_id,
-                    worker_id,
-                    lease_until,
-                    writes,
-                    event_rows,
-                    announcing,
-                    current_checkpoint,
-                    last_successful_checkpoint,
-                    completion,
-                )
+                status, count, new_digests = _apply_pg(uow.session, own, boundary, completion)
             else:
                 status, count, new_digests = _apply_sqlite(
-                    dialect,
-                    _sqlite_connection(uow),
-                    tenant_id,
-                    execution_id,
-                    worker_id,
-                    lease_until,
-                    writes,
-                    event_rows,
-                    announcing,
-                    current_checkpoint,
-                    last_successful_checkpoint,
+                    dialect, _sqlite_connection(uow), boundary
                 )
                 if completion is not None and status == "running":
                     status = _complete_in_session(
@@ -628,21 +614,21 @@ def _boundary_parts(pending: list[PendingCheckpoint]) -> _Parts:
 
 
 def _apply_pg(
-    session: Session,
-    own: bool,
-    tenant_id: uuid.UUID,
-    execution_id: uuid.UUID,
-    worker_id: str,
-    lease_until: datetime,
-    writes: BoundaryWrites,
-    event_rows: list[dict[str, Any]],
-    announcing: list[tuple[dict[str, Any], int]],
-    current_checkpoint: str | None,
-    last_successful_checkpoint: str | None,
-    completion: Completion | None,
+    session: Session, own: bool, boundary: _Boundary, completion: Completion | None
 ) -> tuple[str, int, set[str]]:
     """The boundary statement on PostgreSQL: on a pooled connection of its own in
     autocommit when ``own``, else in the session's transaction."""
+    (
+        tenant_id,
+        execution_id,
+        worker_id,
+        lease_until,
+        writes,
+        event_rows,
+        announcing,
+        current_checkpoint,
+        last_successful_checkpoint,
+    ) = boundary
     pending = writes.checkpoints
     parts = _boundary_parts(pending)
     ordinal_of = {id(row): i for row, i in announcing}
@@ -702,22 +688,23 @@ def _autocommitted(
 
 
 def _apply_sqlite(
-    dialect: Any,
-    connection: sqlite3.Connection,
-    tenant_id: uuid.UUID,
-    execution_id: uuid.UUID,
-    worker_id: str,
-    lease_until: datetime,
-    writes: BoundaryWrites,
-    event_rows: list[dict[str, Any]],
-    announcing: list[tuple[dict[str, Any], int]],
-    current_checkpoint: str | None,
-    last_successful_checkpoint: str | None,
+    dialect: Any, connection: sqlite3.Connection, boundary: _Boundary
 ) -> tuple[str, int, set[str]]:
-    """The boundary on SQLite: one executemany per kind of row on one cursor, values
+    """The boundary on SQLite: one multi-row INSERT per kind of row on one cursor, values
     converted by the columns' own converters (bound once where every row shares them). The
     fenced execution update comes first (it claims the checkpoints' indexes): SQLite's
     write lock keeps the whole transaction's view; LeaseLost rolls it back."""
+    (
+        tenant_id,
+        execution_id,
+        worker_id,
+        lease_until,
+        writes,
+        event_rows,
+        announcing,
+        current_checkpoint,
+        last_successful_checkpoint,
+    ) = boundary
     conv = driver.processors(dialect, AGENTS)
     as_id, as_time, as_json = conv["id"], conv["updated_at"], conv["output"]
     assert as_id is not None and as_time is not None and as_json is not None
